@@ -1,0 +1,1 @@
+"""Jobboard: live job tracking for long-running commerce jobs."""

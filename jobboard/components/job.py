@@ -1,0 +1,46 @@
+"""Pieces that show one job: status badge and progress."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from jobboard.state.rows import JobRow
+
+STATUS_COLORS = {
+    "queued": "gray",
+    "processing": "blue",
+    "completed": "green",
+    "failed": "red",
+    "cancelled": "orange",
+}
+
+
+def status_badge(status: rx.Var[str]) -> rx.Component:
+    return rx.badge(
+        status,
+        color_scheme=rx.match(status, *STATUS_COLORS.items(), "gray"),
+        variant="soft",
+        size="2",
+        custom_attrs={"data-field": "status"},
+    )
+
+
+def progress_cell(job: rx.Var[JobRow]) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.progress(value=job.percentage.to(int), max=100, width="100%", size="2"),
+            rx.text(
+                job.percentage_text,
+                size="2",
+                weight="medium",
+                min_width="3.5em",
+                text_align="right",
+                custom_attrs={"data-field": "percentage"},
+            ),
+            align="center",
+            width="100%",
+        ),
+        rx.text(job.step, size="1", color_scheme="gray", custom_attrs={"data-field": "step"}),
+        spacing="1",
+        width="100%",
+    )

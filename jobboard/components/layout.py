@@ -1,0 +1,77 @@
+"""The shared header and page frame."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+NAV = (("Upload", "/upload"), ("Tasks", "/tasks"), ("Products", "/products"))
+
+
+def nav_link(label: str, href: str) -> rx.Component:
+    return rx.link(label, href=href, size="3", weight="medium", underline="none")
+
+
+def header() -> rx.Component:
+    return rx.hstack(
+        rx.hstack(
+            rx.link(
+                rx.hstack(rx.icon("activity", size=22), rx.heading("Jobboard", size="5")),
+                href="/tasks",
+                underline="none",
+                color_scheme="gray",
+                high_contrast=True,
+            ),
+            rx.hstack(*(nav_link(label, href) for label, href in NAV), spacing="5"),
+            spacing="7",
+            align="center",
+        ),
+        # The active-jobs indicator lives here.
+        rx.box(id="header-slot"),
+        justify="between",
+        align="center",
+        width="100%",
+        padding_x="1.5em",
+        padding_y="0.9em",
+        border_bottom="1px solid var(--gray-a5)",
+        background="var(--color-panel-solid)",
+        position="sticky",
+        top="0",
+        z_index="10",
+    )
+
+
+def page(title: str, *children: rx.Component, actions: rx.Component | None = None) -> rx.Component:
+    return rx.box(
+        header(),
+        rx.container(
+            rx.vstack(
+                rx.hstack(
+                    rx.heading(title, size="7"),
+                    actions or rx.fragment(),
+                    justify="between",
+                    align="center",
+                    width="100%",
+                ),
+                *children,
+                spacing="5",
+                width="100%",
+                padding_y="1.5em",
+            ),
+            size="4",
+        ),
+        min_height="100vh",
+        background="var(--gray-2)",
+    )
+
+
+def pager(page: rx.Var, page_count: rx.Var, total: rx.Var, prev, next_, noun: str) -> rx.Component:  # noqa: ANN001
+    return rx.hstack(
+        rx.text(total.to_string() + f" {noun}", color_scheme="gray", size="2"),
+        rx.spacer(),
+        rx.button("Previous", on_click=prev, disabled=page <= 1, variant="soft", id="prev-page"),
+        rx.text("Page ", page.to_string(), " of ", page_count.to_string(), size="2"),
+        rx.button("Next", on_click=next_, disabled=page >= page_count, variant="soft", id="next-page"),
+        align="center",
+        width="100%",
+        spacing="3",
+    )

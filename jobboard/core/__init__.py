@@ -1,0 +1,1 @@
+"""Reflex-free core: models, database, job lifecycle, progress and events."""

@@ -1,0 +1,100 @@
+"""Live snapshots and versioned events in Redis.
+
+Every change to a job goes through `publish()`: one Lua script bumps the job's version,
+stores the snapshot and publishes the event atomically, so a reader that takes the
+snapshot and then listens never sees versions out of order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+
+from jobboard.core.redis import get_redis
+from jobboard.core.settings import get_settings
+
+EVENTS_PATTERN = "jobboard:events:*"
+EVENTS_PREFIX = "jobboard:events:"
+
+_PUBLISH = """
+local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
+local floor = tonumber(ARGV[3])
+if v <= floor then
+  v = floor + 1
+  redis.call('HSET', KEYS[1], 'v', v)
+end
+local payload = '{"version":' .. v .. ',"owner_id":' .. ARGV[4] .. ',"job":' .. ARGV[2] .. '}'
+redis.call('HSET', KEYS[1], 'payload', payload)
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('PUBLISH', ARGV[1], payload)
+return v
+"""
+
+
+def snapshot_key(job_id: str) -> str:
+    return f"jobboard:job:{job_id}"
+
+
+def channel(owner_id: str) -> str:
+    return f"{EVENTS_PREFIX}{owner_id}"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+class _Script:
+    """Lazily registered Lua script (one registration per client)."""
+
+    def __init__(self) -> None:
+        self._scripts: dict[int, Any] = {}
+
+    def __call__(self, client: redis.Redis, keys: list[str], args: list[Any]) -> Any:
+        script = self._scripts.get(id(client))
+        if script is None:
+            script = self._scripts[id(client)] = client.register_script(_PUBLISH)
+        return script(keys=keys, args=args)
+
+
+_publish_script = _Script()
+
+
+def publish(public_job: dict[str, Any], owner_id: str, floor_version: int = 0) -> int:
+    """Store the job's live snapshot, publish it to its owner, return the new version."""
+    client = get_redis()
+    return int(
+        _publish_script(
+            client,
+            [snapshot_key(public_job["id"])],
+            [
+                channel(owner_id),
+                _dumps(public_job),
+                floor_version,
+                _dumps(owner_id),
+                get_settings().snapshot_ttl_seconds,
+            ],
+        )
+    )
+
+
+def decode(payload: bytes | str) -> dict[str, Any]:
+    """An event as published: {"version": int, "owner_id": str, "job": {...}}."""
+    return json.loads(payload)
+
+
+def read_snapshots(job_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The live snapshots (event form) of the given jobs that Redis still holds."""
+    ids = list(job_ids)
+    if not ids:
+        return {}
+    pipe = get_redis().pipeline(transaction=False)
+    for job_id in ids:
+        pipe.hget(snapshot_key(job_id), "payload")
+    out: dict[str, dict[str, Any]] = {}
+    for job_id, raw in zip(ids, pipe.execute(), strict=True):
+        if raw:
+            out[job_id] = decode(raw)
+    return out

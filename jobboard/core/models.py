@@ -1,0 +1,82 @@
+"""The durable record: plain SQLModel tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class JobStatus:
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    ALL = (QUEUED, PROCESSING, COMPLETED, FAILED, CANCELLED)
+    ACTIVE = (QUEUED, PROCESSING)
+    TERMINAL = (COMPLETED, FAILED, CANCELLED)
+
+
+class Job(SQLModel, table=True):
+    """One long-running job; its id is also the RQ job id."""
+
+    __table_args__ = (
+        # The Tasks list filters by owner (+ status / kind) and sorts newest first.
+        Index("ix_job_owner_created", "owner_id", "created_at"),
+        Index("ix_job_owner_status_created", "owner_id", "status", "created_at"),
+        Index("ix_job_owner_kind_created", "owner_id", "kind", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    owner_id: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    title: str = Field(max_length=300)
+    status: str = Field(default=JobStatus.QUEUED, max_length=16)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    progress_data: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    result_data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    error_data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    version: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+    completed_at: datetime | None = None
+
+
+class Product(SQLModel, table=True):
+    """A catalog product; `key` is the upsert key (the Shopify handle, else the SKU)."""
+
+    __table_args__ = (
+        UniqueConstraint("owner_id", "key", name="uq_product_owner_key"),
+        Index("ix_product_owner_updated", "owner_id", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: str = Field(max_length=64)
+    key: str = Field(max_length=255)
+    handle: str | None = Field(default=None, max_length=255)
+    sku: str | None = Field(default=None, max_length=255)
+    title: str = Field(max_length=500)
+    description: str = ""
+    vendor: str = Field(default="", max_length=255)
+    product_type: str = Field(default="", max_length=255)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    price: float | None = None
+    options: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    variants: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

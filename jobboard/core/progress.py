@@ -1,0 +1,172 @@
+"""Worker-side progress reporter.
+
+A job may call `update()` a hundred thousand times; the reporter keeps the newest values
+and sends at most one event per `interval` (the first call, every step change and the
+final state always go out at once). It writes the DB at a slower, bounded rate.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col
+
+from jobboard.core import events
+from jobboard.core.db import session_scope
+from jobboard.core.jobs import to_public
+from jobboard.core.models import Job, JobStatus
+from jobboard.core.settings import get_settings
+
+# Speed is measured over this many recent seconds, so ETA follows the current pace.
+_SPEED_WINDOW = 5.0
+
+
+class ProgressReporter:
+    def __init__(
+        self,
+        job: Job,
+        *,
+        interval: float | None = None,
+        db_interval: float | None = None,
+    ) -> None:
+        settings = get_settings()
+        self.job_id = job.id
+        self.owner_id = job.owner_id
+        self._base = to_public(job)
+        self._version = job.version
+        self._interval = settings.progress_interval if interval is None else interval
+        self._db_interval = settings.db_persist_interval if db_interval is None else db_interval
+        self._processed: int | None = None
+        self._total: int | None = None
+        self._step: str = (job.progress_data or {}).get("current_step", "")
+        self._percentage: float | None = None
+        self._extra: dict[str, Any] = {}
+        self._started = time.monotonic()
+        self._last_flush = float("-inf")
+        self._last_db = self._started
+        self._samples: deque[tuple[float, int]] = deque()
+        self._pending = False
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self.progress_data: dict[str, Any] = dict(job.progress_data or {})
+        self.flushes = 0
+
+    def update(
+        self,
+        *,
+        processed: int | None = None,
+        total: int | None = None,
+        step: str | None = None,
+        percentage: float | None = None,
+        **extra: Any,
+    ) -> None:
+        """Record progress; cheap enough to call for every row."""
+        if processed is not None:
+            self._processed = processed
+        if total is not None:
+            self._total = total
+        if percentage is not None:
+            self._percentage = percentage
+        if extra:
+            self._extra.update(extra)
+        step_changed = step is not None and step != self._step
+        if step_changed:
+            self._step = step  # type: ignore[assignment]
+        now = time.monotonic()
+        if step_changed or now - self._last_flush >= self._interval:
+            self._flush(now)
+            return
+        with self._lock:
+            self._pending = True
+            if self._timer is None and not self._closed:
+                delay = max(0.0, self._last_flush + self._interval - now)
+                self._timer = threading.Timer(delay, self._trailing_flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _trailing_flush(self) -> None:
+        with self._lock:
+            self._timer = None
+            if not self._pending or self._closed:
+                return
+        self._flush(time.monotonic())
+
+    def _speed(self, now: float, processed: int) -> float | None:
+        samples = self._samples
+        samples.append((now, processed))
+        while len(samples) > 2 and now - samples[0][0] > _SPEED_WINDOW:
+            samples.popleft()
+        t0, p0 = samples[0]
+        if now - t0 < 0.5:  # too short a window: use the whole run so far
+            t0, p0 = self._started, 0
+        elapsed = now - t0
+        return (processed - p0) / elapsed if elapsed > 0 else None
+
+    def _compute(self, now: float) -> dict[str, Any]:
+        processed, total = self._processed, self._total
+        percentage = self._percentage
+        if percentage is None and processed is not None and total:
+            percentage = min(100.0, processed * 100.0 / total)
+        data: dict[str, Any] = {
+            "percentage": round(percentage or 0.0, 1),
+            "current_step": self._step,
+            "processed": processed,
+            "total": total,
+            "speed": None,
+            "estimated_time_remaining": None,
+            "elapsed": round(now - self._started, 1),
+        }
+        if processed is not None:
+            speed = self._speed(now, processed)
+            if speed:
+                data["speed"] = round(speed, 1)
+                if total is not None:
+                    data["estimated_time_remaining"] = round(max(0, total - processed) / speed, 1)
+        if self._extra:
+            data.update(self._extra)
+        return data
+
+    def _flush(self, now: float) -> None:
+        with self._lock:
+            self._pending = False
+            self._last_flush = now
+            data = self._compute(now)
+            self.progress_data = data
+            public = self._base | {
+                "status": JobStatus.PROCESSING,
+                "progress_data": data,
+                "updated_at": datetime.now(UTC).isoformat(),
+            }
+            self._version = events.publish(public, self.owner_id, floor_version=self._version)
+            self.flushes += 1
+            persist = now - self._last_db >= self._db_interval
+            if persist:
+                self._last_db = now
+        if persist:
+            self._persist(data)
+
+    def _persist(self, data: dict[str, Any]) -> None:
+        with session_scope() as session:
+            session.exec(
+                update(Job)
+                .where(col(Job.id) == self.job_id, col(Job.status) == JobStatus.PROCESSING)
+                .values(progress_data=data, version=self._version, updated_at=datetime.now(UTC))
+            )
+
+    def close(self) -> dict[str, Any]:
+        """Send what is pending and stop the trailing timer; returns the last progress."""
+        with self._lock:
+            self._closed = True
+            timer, self._timer = self._timer, None
+            pending = self._pending
+        if timer is not None:
+            timer.cancel()
+        if pending:
+            self._flush(time.monotonic())
+        return self.progress_data

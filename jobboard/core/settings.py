@@ -1,0 +1,42 @@
+"""Configuration read from the environment, with defaults that work on a fresh machine."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str
+    database_url: str
+    var_dir: Path
+    upload_dir: Path
+    max_upload_bytes: int
+    local_user: str
+    job_timeout_seconds: int
+    progress_interval: float
+    db_persist_interval: float
+    snapshot_ttl_seconds: int
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    var_dir = Path(os.environ.get("JOBBOARD_VAR_DIR", ROOT / "var")).resolve()
+    return Settings(
+        redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        database_url=os.environ.get("DATABASE_URL", f"sqlite:///{var_dir / 'jobboard.db'}"),
+        var_dir=var_dir,
+        upload_dir=var_dir / "uploads",
+        max_upload_bytes=int(os.environ.get("JOBBOARD_MAX_UPLOAD_MB", "50")) * 1024 * 1024,
+        local_user=os.environ.get("JOBBOARD_LOCAL_USER", "local"),
+        job_timeout_seconds=int(os.environ.get("JOBBOARD_JOB_TIMEOUT", "3600")),
+        # The UI needs at most ~10 updates a second per job.
+        progress_interval=float(os.environ.get("JOBBOARD_PROGRESS_INTERVAL", "0.1")),
+        db_persist_interval=float(os.environ.get("JOBBOARD_DB_PERSIST_INTERVAL", "2.0")),
+        snapshot_ttl_seconds=7 * 24 * 3600,
+    )

@@ -1,0 +1,137 @@
+"""Job page: every field of one job, live."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from jobboard.components.job import progress_cell, status_badge
+from jobboard.components.layout import page
+from jobboard.state.jobs import JobDetailState
+
+S = JobDetailState
+
+
+def field(label: str, value: rx.Var | str) -> rx.Component:
+    return rx.data_list.item(rx.data_list.label(label), rx.data_list.value(value))
+
+
+def count_card(word: str, value: rx.Var[int], color: str) -> rx.Component:
+    return rx.card(
+        rx.text(word + " ", value.to_string(), size="5", weight="bold", color_scheme=color),
+        custom_attrs={"data-count": word},
+    )
+
+
+def result_section() -> rx.Component:
+    return rx.cond(
+        S.has_result,
+        rx.vstack(
+            rx.heading("Result", size="4"),
+            rx.hstack(
+                count_card("imported", S.imported, "green"),
+                count_card("updated", S.updated, "blue"),
+                count_card("skipped", S.skipped, "orange"),
+                spacing="3",
+                wrap="wrap",
+            ),
+            rx.text(
+                S.filename, " · ", S.file_format, " · ", S.total_rows.to_string(), " rows",
+                size="2", color_scheme="gray",
+            ),  # fmt: skip
+            rx.cond(
+                S.row_errors.length() > 0,
+                rx.vstack(
+                    rx.heading("Rows that were skipped", size="3"),
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                rx.table.column_header_cell("Row"),
+                                rx.table.column_header_cell("Reason"),
+                            )
+                        ),
+                        rx.table.body(
+                            rx.foreach(
+                                S.row_errors,
+                                lambda err: rx.table.row(
+                                    rx.table.cell(err["row"]), rx.table.cell(err["reason"])
+                                ),
+                            )
+                        ),
+                        variant="surface",
+                        id="row-errors",
+                        width="100%",
+                    ),
+                    rx.cond(
+                        S.skipped > S.row_errors.length(),
+                        rx.text("Only the first 100 skipped rows are listed.", size="1"),
+                    ),
+                    width="100%",
+                ),
+            ),
+            width="100%",
+            spacing="3",
+        ),
+    )
+
+
+def error_section() -> rx.Component:
+    return rx.cond(
+        S.job.error != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("circle-alert")),
+            rx.callout.text(rx.text.strong("This job failed: "), S.job.error),
+            color_scheme="red",
+            id="job-error",
+            width="100%",
+        ),
+    )
+
+
+def details() -> rx.Component:
+    job = S.job
+    return rx.vstack(
+        rx.hstack(
+            rx.heading(job.title, size="5"),
+            rx.box(status_badge(job.status)),
+            align="center",
+            spacing="3",
+        ),
+        rx.card(progress_cell(job), width="100%"),
+        error_section(),
+        rx.data_list.root(
+            field("Job id", rx.code(job.id)),
+            field("Kind", job.kind_label),
+            field("Rows", job.counts),
+            field("Speed", job.speed),
+            field("Time left", job.eta),
+            field("Duration", job.duration),
+            field("Created", job.created_text),
+            field("Started", job.started_text),
+            field("Updated", job.updated_text),
+            field("Finished", job.completed_text),
+        ),
+        result_section(),
+        rx.cond(
+            S.error_details != "",
+            rx.el.details(
+                rx.el.summary("Technical details"),
+                rx.code_block(S.error_details, language="python", wrap_long_lines=True),
+            ),
+        ),
+        spacing="4",
+        width="100%",
+        custom_attrs={"data-job-id": job.id},
+    )
+
+
+@rx.page(route="/tasks/[job_id]", title="Job · Jobboard", on_load=JobDetailState.load)
+def job_detail() -> rx.Component:
+    return page(
+        "Job",
+        rx.cond(
+            S.found,
+            details(),
+            rx.callout("No such job, or it is not yours.", icon="triangle-alert", color_scheme="red"),
+        ),
+        actions=rx.link(rx.button("All tasks", variant="soft"), href="/tasks"),
+    )

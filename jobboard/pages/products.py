@@ -1,0 +1,50 @@
+"""Products page: the owner's catalog, paginated."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from jobboard.components.layout import page, pager
+from jobboard.state.products import ProductRow, ProductsState
+
+COLUMNS = ("Title", "SKU", "Vendor", "Type", "Price", "Variants", "Tags", "Updated")
+
+
+def product_row(p: rx.Var[ProductRow]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(p.title, weight="medium"), rx.text(p.key, size="1", color_scheme="gray")),
+        rx.table.cell(rx.code(p.sku)),
+        rx.table.cell(p.vendor),
+        rx.table.cell(p.product_type),
+        rx.table.cell(p.price),
+        rx.table.cell(p.variants),
+        rx.table.cell(rx.text(p.tags, size="1")),
+        rx.table.cell(rx.text(p.updated, size="1", color_scheme="gray")),
+        custom_attrs={"data-product-key": p.key},
+    )
+
+
+@rx.page(route="/products", title="Products · Jobboard", on_load=ProductsState.load)
+def products() -> rx.Component:
+    return page(
+        "Products",
+        rx.cond(
+            ProductsState.rows.length() > 0,
+            rx.table.root(
+                rx.table.header(rx.table.row(*(rx.table.column_header_cell(c) for c in COLUMNS))),
+                rx.table.body(rx.foreach(ProductsState.rows, product_row)),
+                width="100%",
+                variant="surface",
+                id="products-table",
+            ),
+            rx.callout("The catalog is empty. Upload a product file to fill it.", icon="info"),
+        ),
+        pager(
+            ProductsState.page,
+            ProductsState.page_count,
+            ProductsState.total,
+            ProductsState.prev_page,
+            ProductsState.next_page,
+            "products",
+        ),
+    )

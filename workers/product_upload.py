@@ -1,0 +1,100 @@
+"""Product upload job: parse the uploaded file, validate row by row, upsert in batches."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from jobboard.core import jobs
+from jobboard.core.models import Job
+from jobboard.core.products import upsert_products
+from jobboard.core.progress import ProgressReporter
+from workers.parsers import FileRejected, ProductRecord, RowError, parse_products
+
+BATCH_SIZE = 1000
+MAX_REPORTED_ERRORS = 100
+_PRODUCT_FIELDS = (
+    "key",
+    "handle",
+    "sku",
+    "title",
+    "description",
+    "vendor",
+    "product_type",
+    "tags",
+    "price",
+    "options",
+    "variants",
+)
+
+
+def run(job_id: str) -> dict[str, Any]:
+    """RQ entry point."""
+    return jobs.run(job_id, import_products)
+
+
+def _row(record: ProductRecord) -> dict[str, Any]:
+    data = asdict(record)
+    return {name: data[name] for name in _PRODUCT_FIELDS}
+
+
+def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
+    path = Path(job.params["path"])
+    filename = job.params.get("filename") or path.name
+    progress.update(step="Reading file")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise jobs.JobError(f"the uploaded file {filename} is no longer on the server") from None
+    try:
+        parsed = parse_products(data, filename)
+    except FileRejected as exc:
+        raise jobs.JobError(str(exc)) from None
+
+    result: dict[str, Any] = {
+        "filename": filename,
+        "format": parsed.format,
+        "total_rows": parsed.total_rows,
+        "imported": 0,
+        "updated": 0,
+        "skipped": 0,
+        "errors": [],
+    }
+    total = parsed.total_rows
+    processed = 0
+    batch: list[dict[str, Any]] = []
+
+    def write_batch() -> None:
+        imported, updated = upsert_products(job.owner_id, batch)
+        result["imported"] += imported
+        result["updated"] += updated
+        batch.clear()
+
+    progress.update(step="Importing products", processed=0, total=total)
+    try:
+        for item in parsed.items:
+            processed += item.rows
+            if isinstance(item, RowError):
+                result["skipped"] += 1
+                if len(result["errors"]) < MAX_REPORTED_ERRORS:
+                    result["errors"].append({"row": item.row, "reason": item.reason})
+            else:
+                batch.append(_row(item))
+                if len(batch) >= BATCH_SIZE:
+                    write_batch()
+            progress.update(processed=processed)
+        if batch:
+            write_batch()
+    except FileRejected as exc:
+        raise _partial(jobs.JobError(str(exc)), result) from None
+    except Exception as exc:
+        raise _partial(exc, result) from exc
+    progress.update(step="Finishing", processed=processed)
+    return result
+
+
+def _partial(exc: Exception, result: dict[str, Any]) -> Exception:
+    """Attach what was already written so a failed job still says it."""
+    exc.partial_result = result  # type: ignore[attr-defined]
+    return exc
