@@ -1,62 +1,25 @@
-"""`make run`: start Redis (unless REDIS_URL is set), workers and the Reflex app; stop all on Ctrl-C."""
+"""`make run`: start Redis (unless REDIS_URL is set), workers and the Reflex app; Ctrl-C stops all."""
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from scripts.redis_server import RedisServer
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    # Own process group: Ctrl-C is handled here, and the whole group is stopped on exit.
-    return subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True)
-
-
-def _stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    except ProcessLookupError:
-        pass
+from scripts.stack import ROOT, Stack
 
 
 def main() -> int:
-    env = dict(os.environ)
-    var_dir = Path(env.get("JOBBOARD_VAR_DIR", ROOT / "var"))
-    port = env.get("PORT", "3000")
-    redis = None
-    if not env.get("REDIS_URL"):
-        redis = RedisServer(var_dir / "redis", persist=True).start()
-        env["REDIS_URL"] = redis.url
-        print(f"jobboard: started Redis-compatible server at {redis.url}", flush=True)
-
-    subprocess.run([sys.executable, "-c", "from jobboard.core.db import migrate; migrate()"],
-                   cwd=ROOT, env=env, check=True)  # fmt: skip
-
-    children: list[subprocess.Popen[bytes]] = []
-    for n in range(int(env.get("JOBBOARD_WORKERS", "2"))):
-        children.append(_spawn([sys.executable, "-m", "workers", "--name", f"jobboard-{os.getpid()}-{n}"], env))
-    env.setdefault("GRANIAN_WORKERS", env.get("JOBBOARD_APP_PROCESSES", "2"))
-    app = _spawn(
-        [sys.executable, "-m", "reflex", "run", "--env", "prod",
-         "--frontend-port", port, "--backend-port", port],
-        env,
-    )  # fmt: skip
-    children.append(app)
-    print(f"jobboard: building and starting the app at http://localhost:{port} (Ctrl-C stops)", flush=True)
-
+    port = int(os.environ.get("PORT", "3000"))
+    stack = Stack(
+        Path(os.environ.get("JOBBOARD_VAR_DIR", ROOT / "var")),
+        port=port,
+        workers=int(os.environ.get("JOBBOARD_WORKERS", "2")),
+        app_processes=int(os.environ.get("JOBBOARD_APP_PROCESSES", "2")),
+        persist_redis=True,
+    )
     stopping = False
 
     def _on_signal(signum: int, _frame: object) -> None:
@@ -67,19 +30,24 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     code = 0
     try:
+        stack.start_redis()
+        if stack.redis:
+            print(f"jobboard: started a Redis-compatible server at {stack.redis.url}", flush=True)
+        stack.migrate()
+        for _ in range(stack.workers):
+            stack.start_worker()
+        print(f"jobboard: {stack.workers} worker(s) listening", flush=True)
+        stack.start_app()
+        print(f"jobboard: building the app; it will answer at http://localhost:{port}", flush=True)
         while not stopping:
-            for child in children:
-                if child.poll() is not None:
-                    print(f"jobboard: {child.args[2]} exited with {child.returncode}; stopping", flush=True)
-                    stopping, code = True, 1
-                    break
+            if dead := stack.dead_children():
+                print(f"jobboard: {dead[0].args[2:4]} exited with {dead[0].returncode}", flush=True)
+                code = 1
+                break
             time.sleep(0.3)
     finally:
         print("jobboard: stopping…", flush=True)
-        for child in reversed(children):
-            _stop(child)
-        if redis:
-            redis.stop()
+        stack.stop()
     return code
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -12,31 +11,13 @@ from jobboard.core.products import upsert_products
 from jobboard.core.progress import ProgressReporter
 from workers.parsers import FileRejected, ProductRecord, RowError, parse_products
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
 MAX_REPORTED_ERRORS = 100
-_PRODUCT_FIELDS = (
-    "key",
-    "handle",
-    "sku",
-    "title",
-    "description",
-    "vendor",
-    "product_type",
-    "tags",
-    "price",
-    "options",
-    "variants",
-)
 
 
 def run(job_id: str) -> dict[str, Any]:
     """RQ entry point."""
     return jobs.run(job_id, import_products)
-
-
-def _row(record: ProductRecord) -> dict[str, Any]:
-    data = asdict(record)
-    return {name: data[name] for name in _PRODUCT_FIELDS}
 
 
 def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
@@ -63,7 +44,7 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
     }
     total = parsed.total_rows
     processed = 0
-    batch: list[dict[str, Any]] = []
+    batch: list[ProductRecord] = []
 
     def write_batch() -> None:
         imported, updated = upsert_products(job.owner_id, batch)
@@ -80,7 +61,7 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
                 if len(result["errors"]) < MAX_REPORTED_ERRORS:
                     result["errors"].append({"row": item.row, "reason": item.reason})
             else:
-                batch.append(_row(item))
+                batch.append(item)
                 if len(batch) >= BATCH_SIZE:
                     write_batch()
             progress.update(processed=processed)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Protocol
 
 from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from jobboard.core.db import get_engine, session_scope
@@ -28,22 +29,83 @@ _UPDATABLE = (
 )
 
 
-def upsert_products(owner_id: str, records: Sequence[dict[str, Any]]) -> tuple[int, int]:
+_COLUMNS = ("owner_id", "key", *_UPDATABLE[:-1], "created_at", "updated_at")
+_JSON_COLUMNS = ("tags", "options", "variants")
+
+
+@lru_cache(maxsize=2)
+def _upsert_sql(dialect: str) -> str:
+    """Plain DB-API upsert: SQLAlchemy's per-row bind processing would cost more than the write."""
+
+    def value(column: str) -> str:
+        if dialect == "postgresql":
+            return f"CAST(%({column})s AS JSON)" if column in _JSON_COLUMNS else f"%({column})s"
+        return f":{column}"
+
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _UPDATABLE)
+    return (
+        f"INSERT INTO product ({', '.join(_COLUMNS)}) "
+        f"VALUES ({', '.join(value(c) for c in _COLUMNS)}) "
+        f"ON CONFLICT (owner_id, key) DO UPDATE SET {updates}"
+    )
+
+
+def _json(value: list[Any]) -> str:
+    return json.dumps(value) if value else "[]"
+
+
+@lru_cache(maxsize=2)
+def _stamp_processor(dialect: str) -> Callable[[datetime], Any]:
+    """How the timestamp columns store a value, so raw SQL writes what the ORM reads."""
+    engine_dialect = get_engine().dialect
+    column_type = Product.__table__.c.updated_at.type  # type: ignore[attr-defined]
+    return column_type.bind_processor(engine_dialect) or (lambda value: value)
+
+
+class ProductData(Protocol):
+    """What an upsert needs of a product (the upload parser's records have it)."""
+
+    key: str
+    handle: str | None
+    sku: str | None
+    title: str
+    description: str
+    vendor: str
+    product_type: str
+    tags: list[str]
+    price: float | None
+    options: list[dict[str, Any]]
+    variants: list[dict[str, Any]]
+
+
+def upsert_products(owner_id: str, records: Sequence[ProductData]) -> tuple[int, int]:
     """Insert or update products by (owner, key); returns (imported, updated)."""
     if not records:
         return 0, 0
-    now = utcnow()
     # The same key twice in one batch: the later row wins and counts as an update.
-    by_key: dict[str, dict[str, Any]] = {}
-    for rec in records:
-        by_key[rec["key"]] = rec
+    by_key = {rec.key: rec for rec in records}
     repeats = len(records) - len(by_key)
+    dialect = get_engine().dialect
+    stamp = _stamp_processor(dialect.name)(utcnow())
     rows = [
-        {**rec, "owner_id": owner_id, "created_at": now, "updated_at": now}
+        {
+            "owner_id": owner_id,
+            "key": rec.key,
+            "handle": rec.handle,
+            "sku": rec.sku,
+            "title": rec.title,
+            "description": rec.description,
+            "vendor": rec.vendor,
+            "product_type": rec.product_type,
+            "tags": _json(rec.tags),
+            "price": rec.price,
+            "options": _json(rec.options),
+            "variants": _json(rec.variants),
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
         for rec in by_key.values()
     ]
-    engine = get_engine()
-    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     with session_scope() as session:
         existing = set(
             session.exec(
@@ -52,12 +114,11 @@ def upsert_products(owner_id: str, records: Sequence[dict[str, Any]]) -> tuple[i
                 )
             ).all()
         )
-        stmt = insert(Product.__table__)  # type: ignore[attr-defined]
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["owner_id", "key"],
-            set_={name: stmt.excluded[name] for name in _UPDATABLE},
-        )
-        session.execute(stmt, rows)
+        cursor = session.connection().connection.cursor()
+        try:
+            cursor.executemany(_upsert_sql(dialect.name), rows)
+        finally:
+            cursor.close()
     updated = len(existing) + repeats
     return len(by_key) - len(existing), updated
 

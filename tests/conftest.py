@@ -1,0 +1,90 @@
+"""Shared fixtures: every test session starts its own Redis, database, worker and app."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts.stack import Stack
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOPIFY_SAMPLE = ROOT / "tests" / "fixtures" / "shopify_product_template.csv"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _use_env(env: dict[str, str]) -> None:
+    from jobboard.core.settings import get_settings
+
+    os.environ.update(env)
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Redis on a random port, a fresh SQLite database and one RQ worker process."""
+    var_dir = tmp_path_factory.mktemp("var")
+    env = {"REDIS_URL": "", "DATABASE_URL": f"sqlite:///{var_dir / 'test.db'}"}
+    stack = Stack(var_dir, workers=1, app=False, env=env, log_dir=var_dir / "logs")
+    stack.start()
+    _use_env({k: stack.env[k] for k in ("REDIS_URL", "DATABASE_URL", "JOBBOARD_VAR_DIR")})
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="session")
+def app_url(services: Stack) -> str:
+    """The Reflex app in prod mode (two backend processes) on a free port."""
+    services.start_app()
+    services.wait_app()
+    return services.url
+
+
+@pytest.fixture
+def owner(request: pytest.FixtureRequest) -> str:
+    """A fresh owner per test keeps tests apart without wiping shared services."""
+    return f"t-{request.node.name[:40]}-{time.monotonic_ns()}"
+
+
+@pytest.fixture
+def upload_file(services: Stack) -> Callable[[str, bytes], Path]:
+    """Write bytes where an uploaded file would be stored; returns the path."""
+    folder = Path(tempfile.mkdtemp(dir=services.var_dir))
+
+    def write(name: str, data: bytes) -> Path:
+        path = folder / name
+        path.write_bytes(data)
+        return path
+
+    return write
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+    """Poll `predicate` until it returns a truthy value (for out-of-process work)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args() -> dict[str, Any]:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    return {"executable_path": chromium, "args": CHROMIUM_ARGS}

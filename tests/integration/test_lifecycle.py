@@ -1,0 +1,62 @@
+"""Status transitions move only forward, and every one is published with a new version."""
+
+from __future__ import annotations
+
+from jobboard.core import events, jobs
+from jobboard.core.db import session_scope
+from jobboard.core.models import Job, JobStatus
+from scripts.stack import Stack
+
+
+def _queued_job(owner: str) -> Job:
+    """A queued job row that was never put on a queue, so no worker takes it."""
+    job = Job(id=f"{owner}-job", owner_id=owner, kind="product_upload", title="t.csv")
+    with session_scope() as session:
+        session.add(job)
+    return job
+
+
+def test_statuses_only_move_forward(services: Stack, owner: str) -> None:
+    job = _queued_job(owner)
+    assert jobs.complete(job.id, {}, {}) is None  # queued → completed skips processing
+    started = jobs.start(job.id)
+    assert started is not None and started.status == JobStatus.PROCESSING
+    assert jobs.start(job.id) is None  # not twice
+    done = jobs.complete(job.id, {"imported": 1}, {"processed": 1, "total": 1})
+    assert done is not None and done.status == JobStatus.COMPLETED
+    assert done.progress_data["percentage"] == 100
+    assert jobs.fail(job.id, "late failure") is None  # terminal is final
+    assert jobs.get_job(job.id, owner)["status"] == "completed"
+
+
+def test_queued_job_can_fail_directly_and_versions_grow(services: Stack, owner: str) -> None:
+    job = _queued_job(owner)
+    failed = jobs.fail(job.id, "could not queue the job")
+    assert failed is not None and failed.error_data == {"message": "could not queue the job", "details": None}
+    first = failed.version
+    assert jobs.start(job.id) is None
+    snap = events.read_snapshots([job.id])[job.id]
+    assert snap["version"] == first and snap["job"]["status"] == "failed"
+
+
+def test_get_job_is_scoped_to_owner(services: Stack, owner: str) -> None:
+    job = _queued_job(owner)
+    assert jobs.get_job(job.id, owner) is not None
+    assert jobs.get_job(job.id, "someone-else") is None
+
+
+def test_list_jobs_filters_and_paginates_newest_first(services: Stack, owner: str) -> None:
+    ids = []
+    for n in range(5):
+        job = Job(id=f"{owner}-{n}", owner_id=owner, kind="product_upload", title=f"{n}.csv")
+        with session_scope() as session:
+            session.add(job)
+        ids.append(job.id)
+    jobs.start(ids[0])
+    page, total = jobs.list_jobs(owner, limit=2)
+    assert total == 5 and [j["id"] for j in page] == [ids[4], ids[3]]
+    page2, _ = jobs.list_jobs(owner, offset=2, limit=2)
+    assert [j["id"] for j in page2] == [ids[2], ids[1]]
+    processing, count = jobs.list_jobs(owner, status="processing")
+    assert count == 1 and processing[0]["id"] == ids[0]
+    assert jobs.list_jobs(owner, kind="nope")[1] == 0
