@@ -24,12 +24,22 @@ class Settings:
     snapshot_ttl_seconds: int
 
 
+def normalize_database_url(url: str) -> str:
+    """Accept plain postgres:// URLs; SQLAlchemy needs the driver named (psycopg 3)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     var_dir = Path(os.environ.get("JOBBOARD_VAR_DIR", ROOT / "var")).resolve()
     return Settings(
         redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        database_url=os.environ.get("DATABASE_URL", f"sqlite:///{var_dir / 'jobboard.db'}"),
+        database_url=normalize_database_url(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'jobboard.db'}"
+        ),
         var_dir=var_dir,
         upload_dir=var_dir / "uploads",
         max_upload_bytes=int(os.environ.get("JOBBOARD_MAX_UPLOAD_MB", "50")) * 1024 * 1024,

@@ -1,0 +1,74 @@
+"""The same upload path on PostgreSQL (runs when JOBBOARD_TEST_POSTGRES_URL is set)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jobboard.core import jobs
+from jobboard.core.products import list_products
+from jobboard.core.settings import get_settings, normalize_database_url
+from scripts.stack import Stack
+from tests.conftest import SHOPIFY_SAMPLE, wait_for
+
+PG_URL = os.environ.get("JOBBOARD_TEST_POSTGRES_URL", "")
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not PG_URL, reason="JOBBOARD_TEST_POSTGRES_URL is not set"),
+]
+
+
+@pytest.fixture(scope="module")
+def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A throw-away database on the server, its own Redis and worker."""
+    import psycopg
+
+    name = f"jobboard_test_{uuid.uuid4().hex[:10]}"
+    admin_url = normalize_database_url(PG_URL).replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    db_url = normalize_database_url(admin_url.rsplit("/", 1)[0] + "/" + name)
+    var_dir = tmp_path_factory.mktemp("pg")
+    stack = Stack(var_dir, workers=1, app=False, env={"REDIS_URL": "", "DATABASE_URL": db_url})
+    saved = {k: os.environ.get(k, "") for k in ("REDIS_URL", "DATABASE_URL", "JOBBOARD_VAR_DIR")}
+    try:
+        stack.start()
+        os.environ.update({k: stack.env[k] for k in saved})
+        get_settings.cache_clear()
+        yield stack
+    finally:
+        stack.stop()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+        from jobboard.core.db import _engine_for
+
+        _engine_for(db_url).dispose()
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_upload_on_postgres(pg_stack: Stack, owner: str, tmp_path: Path) -> None:
+    assert get_settings().database_url.startswith("postgresql+psycopg://")
+    for expected in ((3, 0), (0, 3)):
+        job = jobs.submit(
+            "product_upload",
+            owner_id=owner,
+            title="shop.csv",
+            params={"path": str(SHOPIFY_SAMPLE), "filename": "shop.csv"},
+        )
+        done = wait_for(
+            lambda job_id=job.id: (j := jobs.get_job(job_id, owner)) and j["status"] != "queued"
+            and j["status"] != "processing" and j,
+            30,
+            "the job on PostgreSQL",
+        )
+        assert done["status"] == "completed", done["error_data"]
+        assert (done["result_data"]["imported"], done["result_data"]["updated"]) == expected
+    products, total = list_products(owner)
+    assert total == 3
+    assert {p.key for p in products} == {"example-shirt", "example-pants", "example-hat"}
+    assert next(p for p in products if p.key == "example-shirt").tags == ["Made to Order", "Shirt Tag"]
