@@ -1,4 +1,4 @@
-"""`make run`: start Redis (unless REDIS_URL is set), workers and the Reflex app; Ctrl-C stops all."""
+"""`make run`: Redis (unless REDIS_URL is set), workers and the Reflex app; Ctrl-C stops all."""
 
 from __future__ import annotations
 

@@ -87,9 +87,8 @@ class Stack:
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         n = len(self.worker_procs)
-        proc = self._spawn(
-            f"worker-{n}", [sys.executable, "-m", "workers", "--name", f"jobboard-{os.getpid()}-{n}-{self.port}"]
-        )  # fmt: skip
+        name = f"jobboard-{os.getpid()}-{n}-{self.port}"
+        proc = self._spawn(f"worker-{n}", [sys.executable, "-m", "workers", "--name", name])
         self.worker_procs.append(proc)
         return proc
 

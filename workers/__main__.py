@@ -17,9 +17,7 @@ def main() -> None:
     parser.add_argument("--name", default=None, help="worker name (default: RQ's)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    worker = Worker(
-        [get_queue(name) for name in QUEUES], connection=get_redis(), name=args.name
-    )
+    worker = Worker([get_queue(name) for name in QUEUES], connection=get_redis(), name=args.name)
     worker.work(burst=args.burst, with_scheduler=False)
 
 

@@ -64,13 +64,15 @@ def page(title: str, *children: rx.Component, actions: rx.Component | None = Non
     )
 
 
-def pager(page: rx.Var, page_count: rx.Var, total: rx.Var, prev, next_, noun: str) -> rx.Component:  # noqa: ANN001
+def pager(page: rx.Var, page_count: rx.Var, total: rx.Var, prev, next_, noun: str) -> rx.Component:
     return rx.hstack(
         rx.text(total.to_string() + f" {noun}", color_scheme="gray", size="2"),
         rx.spacer(),
         rx.button("Previous", on_click=prev, disabled=page <= 1, variant="soft", id="prev-page"),
         rx.text("Page ", page.to_string(), " of ", page_count.to_string(), size="2"),
-        rx.button("Next", on_click=next_, disabled=page >= page_count, variant="soft", id="next-page"),
+        rx.button(
+            "Next", on_click=next_, disabled=page >= page_count, variant="soft", id="next-page"
+        ),
         align="center",
         width="100%",
         spacing="3",

@@ -161,7 +161,10 @@ def fail(
 ) -> Job | None:
     values: dict[str, Any] = {"error_data": {"message": message, "details": details}}
     if progress is not None:
-        values["progress_data"] = progress | {"estimated_time_remaining": None, "current_step": "Failed"}
+        values["progress_data"] = progress | {
+            "estimated_time_remaining": None,
+            "current_step": "Failed",
+        }
     if result is not None:
         values["result_data"] = result
     return _transition(job_id, JobStatus.FAILED, **values)
@@ -210,9 +213,7 @@ def run(job_id: str, handler: Callable[[Job, ProgressReporter], dict[str, Any]])
 def get_job(job_id: str, owner_id: str) -> dict[str, Any] | None:
     """A job's public shape with its live progress, or None when it is not the owner's."""
     with session_scope() as session:
-        job = session.exec(
-            select(Job).where(Job.id == job_id, Job.owner_id == owner_id)
-        ).first()
+        job = session.exec(select(Job).where(Job.id == job_id, Job.owner_id == owner_id)).first()
         if job is None:
             return None
     return _with_live([job])[0]

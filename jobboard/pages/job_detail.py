@@ -35,9 +35,15 @@ def result_section() -> rx.Component:
                 wrap="wrap",
             ),
             rx.text(
-                S.filename, " · ", S.file_format, " · ", S.total_rows.to_string(), " rows",
-                size="2", color_scheme="gray",
-            ),  # fmt: skip
+                S.filename,
+                " · ",
+                S.file_format,
+                " · ",
+                S.total_rows.to_string(),
+                " rows",
+                size="2",
+                color_scheme="gray",
+            ),
             rx.cond(
                 S.row_errors.length() > 0,
                 rx.vstack(
@@ -131,7 +137,9 @@ def job_detail() -> rx.Component:
         rx.cond(
             S.found,
             details(),
-            rx.callout("No such job, or it is not yours.", icon="triangle-alert", color_scheme="red"),
+            rx.callout(
+                "No such job, or it is not yours.", icon="triangle-alert", color_scheme="red"
+            ),
         ),
         actions=rx.link(rx.button("All tasks", variant="soft"), href="/tasks"),
     )

@@ -12,7 +12,9 @@ COLUMNS = ("Title", "SKU", "Vendor", "Type", "Price", "Variants", "Tags", "Updat
 
 def product_row(p: rx.Var[ProductRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(p.title, weight="medium"), rx.text(p.key, size="1", color_scheme="gray")),
+        rx.table.cell(
+            rx.text(p.title, weight="medium"), rx.text(p.key, size="1", color_scheme="gray")
+        ),
         rx.table.cell(rx.code(p.sku)),
         rx.table.cell(p.vendor),
         rx.table.cell(p.product_type),
@@ -45,6 +47,6 @@ def products() -> rx.Component:
             ProductsState.total,
             ProductsState.prev_page,
             ProductsState.next_page,
-            "products",
+            ("product", "products"),
         ),
     )

@@ -102,7 +102,7 @@ def tasks() -> rx.Component:
             TasksState.total,
             TasksState.prev_page,
             TasksState.next_page,
-            "jobs",
+            ("job", "jobs"),
         ),
         actions=rx.link(rx.button(rx.icon("upload"), "Upload products"), href="/upload"),
     )

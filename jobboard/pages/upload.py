@@ -58,7 +58,9 @@ def upload() -> rx.Component:
         dropzone(),
         rx.cond(
             UploadState.error != "",
-            rx.callout(UploadState.error, icon="triangle-alert", color_scheme="red", id="upload-error"),
+            rx.callout(
+                UploadState.error, icon="triangle-alert", color_scheme="red", id="upload-error"
+            ),
         ),
         rx.hstack(
             rx.button(

@@ -37,7 +37,9 @@ class JobRow:
 def human_seconds(seconds: float | None) -> str:
     if seconds is None:
         return ""
-    seconds = max(0, int(round(seconds)))
+    if seconds < 10:
+        return f"{max(0.0, seconds):.1f} s"
+    seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds} s"
     minutes, sec = divmod(seconds, 60)

@@ -31,7 +31,9 @@ class UploadState(rx.State):
     @rx.event
     def rejected(self, files: list[dict]) -> None:
         names = ", ".join(str(f.get("file", {}).get("path") or "the file") for f in files)
-        self.error = f"{names} was not accepted: the limit is {max_upload_text()} and one file at a time."
+        self.error = (
+            f"{names} was not accepted: the limit is {max_upload_text()} and one file at a time."
+        )
 
     @rx.event
     async def submit(self, files: list[rx.UploadFile]):
@@ -44,7 +46,9 @@ class UploadState(rx.State):
         data = await upload.read()
         limit = get_settings().max_upload_bytes
         if len(data) > limit:
-            self.error = f"{name} is {len(data) / 1048576:.1f} MB; the limit is {max_upload_text()}."
+            self.error = (
+                f"{name} is {len(data) / 1048576:.1f} MB; the limit is {max_upload_text()}."
+            )
             return
         folder = get_settings().upload_dir / uuid.uuid4().hex
         folder.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,9 @@ def test_upload_shopify_sample_and_watch_it_complete(page: Page, app_url: str) -
     job_id = row.get_attribute("data-job-id")
     navigations: list[str] = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url))
-    expect(row.locator("[data-field=status]")).to_have_text(re.compile("completed", re.I), timeout=30_000)
+    expect(row.locator("[data-field=status]")).to_have_text(
+        re.compile("completed", re.I), timeout=30_000
+    )
     expect(row.locator("[data-field=percentage]")).to_have_text("100 %")
     expect(row).to_contain_text("17 / 17")
     assert navigations == [], "the row must update live, not by reloading"
@@ -59,7 +61,9 @@ def test_bad_file_shows_failed_with_message(page: Page, app_url: str, tmp_path: 
     page.click("#upload-submit")
     page.wait_for_url(re.compile(r".*/tasks$"))
     row = page.locator("[data-job-id]").filter(has_text="prices.csv").first
-    expect(row.locator("[data-field=status]")).to_have_text(re.compile("failed", re.I), timeout=30_000)
+    expect(row.locator("[data-field=status]")).to_have_text(
+        re.compile("failed", re.I), timeout=30_000
+    )
     row.locator("a").first.click()
     expect(page.locator("#job-error")).to_contain_text("no recognisable columns in prices.csv")
 
@@ -78,7 +82,9 @@ def test_reload_mid_upload_resumes_live(page: Page, app_url: str, tmp_path: Path
         params={"path": str(big), "filename": "big.csv"},
     )
     row = page.locator(f'[data-job-id="{job.id}"]')
-    expect(row.locator("[data-field=status]")).to_have_text(re.compile("processing", re.I), timeout=20_000)
+    expect(row.locator("[data-field=status]")).to_have_text(
+        re.compile("processing", re.I), timeout=20_000
+    )
     expect(row.locator("[data-field=percentage]")).not_to_have_text("0 %", timeout=20_000)
     before = pct(page, job.id)
     assert before < 100
@@ -92,7 +98,11 @@ def test_reload_mid_upload_resumes_live(page: Page, app_url: str, tmp_path: Path
     assert after_reload >= before
     # …and live events continue on the reloaded page to the end.
     if after_reload < 100:
-        expect(row.locator("[data-field=percentage]")).not_to_have_text(f"{after_reload} %", timeout=20_000)
+        expect(row.locator("[data-field=percentage]")).not_to_have_text(
+            f"{after_reload} %", timeout=20_000
+        )
         assert pct(page, job.id) > after_reload
-    expect(row.locator("[data-field=status]")).to_have_text(re.compile("completed", re.I), timeout=90_000)
+    expect(row.locator("[data-field=status]")).to_have_text(
+        re.compile("completed", re.I), timeout=90_000
+    )
     expect(row.locator("[data-field=step]")).to_have_text("Completed")

@@ -32,7 +32,10 @@ def test_statuses_only_move_forward(services: Stack, owner: str) -> None:
 def test_queued_job_can_fail_directly_and_versions_grow(services: Stack, owner: str) -> None:
     job = _queued_job(owner)
     failed = jobs.fail(job.id, "could not queue the job")
-    assert failed is not None and failed.error_data == {"message": "could not queue the job", "details": None}
+    assert failed is not None and failed.error_data == {
+        "message": "could not queue the job",
+        "details": None,
+    }
     first = failed.version
     assert jobs.start(job.id) is None
     snap = events.read_snapshots([job.id])[job.id]

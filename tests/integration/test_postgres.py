@@ -61,8 +61,12 @@ def test_upload_on_postgres(pg_stack: Stack, owner: str, tmp_path: Path) -> None
             params={"path": str(SHOPIFY_SAMPLE), "filename": "shop.csv"},
         )
         done = wait_for(
-            lambda job_id=job.id: (j := jobs.get_job(job_id, owner)) and j["status"] != "queued"
-            and j["status"] != "processing" and j,
+            lambda job_id=job.id: (
+                (j := jobs.get_job(job_id, owner))
+                and j["status"] != "queued"
+                and j["status"] != "processing"
+                and j
+            ),
             30,
             "the job on PostgreSQL",
         )
@@ -71,4 +75,7 @@ def test_upload_on_postgres(pg_stack: Stack, owner: str, tmp_path: Path) -> None
     products, total = list_products(owner)
     assert total == 3
     assert {p.key for p in products} == {"example-shirt", "example-pants", "example-hat"}
-    assert next(p for p in products if p.key == "example-shirt").tags == ["Made to Order", "Shirt Tag"]
+    assert next(p for p in products if p.key == "example-shirt").tags == [
+        "Made to Order",
+        "Shirt Tag",
+    ]

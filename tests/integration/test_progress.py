@@ -116,4 +116,6 @@ def test_speed_eta_and_db_persistence(job: Job, inbox: queue.Queue) -> None:
     stored = jobs.get_job(job.id, job.owner_id)
     assert stored["progress_data"]["processed"] == 300
     with session_scope() as session:
-        assert session.get(Job, job.id).version == events.read_snapshots([job.id])[job.id]["version"]
+        assert (
+            session.get(Job, job.id).version == events.read_snapshots([job.id])[job.id]["version"]
+        )

@@ -18,7 +18,10 @@ from tests.conftest import SHOPIFY_SAMPLE, wait_for
 
 def submit_file(owner: str, path: Path) -> str:
     job = jobs.submit(
-        "product_upload", owner_id=owner, title=path.name, params={"path": str(path), "filename": path.name}
+        "product_upload",
+        owner_id=owner,
+        title=path.name,
+        params={"path": str(path), "filename": path.name},
     )
     return job.id
 
@@ -31,7 +34,9 @@ def finished(job_id: str, owner: str, timeout: float = 30) -> dict[str, Any]:
     )
 
 
-def test_shopify_sample_imports_three_products_then_updates_them(services: Stack, owner: str) -> None:
+def test_shopify_sample_imports_three_products_then_updates_them(
+    services: Stack, owner: str
+) -> None:
     job = finished(submit_file(owner, SHOPIFY_SAMPLE), owner)
     assert job["status"] == "completed", job["error_data"]
     result = job["result_data"]
@@ -86,7 +91,12 @@ def test_generic_csv_reports_bad_rows_and_keeps_good_ones(
     ],
 )
 def test_bad_file_ends_failed_with_readable_message(
-    services: Stack, owner: str, upload_file: Callable[[str, bytes], Path], name: str, data: bytes, message: str
+    services: Stack,
+    owner: str,
+    upload_file: Callable[[str, bytes], Path],
+    name: str,
+    data: bytes,
+    message: str,
 ) -> None:
     job = finished(submit_file(owner, upload_file(name, data)), owner)
     assert job["status"] == "failed"
@@ -135,7 +145,11 @@ def test_events_arrive_in_order_with_increasing_versions(
     assert statuses[0] == "queued" and statuses[-1] == "completed"
     order = {"queued": 0, "processing": 1, "completed": 2}
     assert [order[s] for s in statuses] == sorted(order[s] for s in statuses)
-    processed = [e["job"]["progress_data"].get("processed") or 0 for e in received if e["job"]["status"] == "processing"]
+    processed = [
+        e["job"]["progress_data"].get("processed") or 0
+        for e in received
+        if e["job"]["status"] == "processing"
+    ]
     assert processed == sorted(processed)
     # Coalesced: 30,000 rows never mean 30,000 events.
     assert len(received) < 1000
