@@ -9,6 +9,7 @@ from jobboard.core import jobs
 from jobboard.core.models import Job
 from jobboard.core.products import upsert_products
 from jobboard.core.progress import ProgressReporter
+from jobboard.core.settings import get_settings
 from workers.parsers import FileRejected, ProductRecord, RowError, parse_products
 
 BATCH_SIZE = 2000
@@ -28,6 +29,11 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
         data = path.read_bytes()
     except FileNotFoundError:
         raise jobs.JobError(f"the uploaded file {filename} is no longer on the server") from None
+    limit = get_settings().max_upload_bytes
+    if len(data) > limit:
+        raise jobs.JobError(
+            f"{filename} is {len(data) / 1048576:.1f} MB; the limit is {limit // 1048576} MB"
+        )
     try:
         parsed = parse_products(data, filename)
     except FileRejected as exc:

@@ -93,9 +93,9 @@ def submit(kind: str, *, owner_id: str, title: str, params: dict[str, Any]) -> J
     )
     with session_scope() as session:
         session.add(job)
-        session.flush()
-        job.version = events.publish(to_public(job), owner_id)
     try:
+        job.version = events.publish(to_public(job), owner_id)
+        _record_version(job.id, job.version)
         get_queue(spec.queue).enqueue(
             spec.func,
             job.id,
@@ -131,8 +131,25 @@ def _transition(job_id: str, status: str, **values: Any) -> Job | None:
             return None
         job = session.get(Job, job_id, populate_existing=True)
         assert job is not None
-        job.version = events.publish(to_public(job), job.owner_id, floor_version=job.version)
+    # The status is committed before it is announced: if Redis is down the durable record
+    # still ends in the right state, and pages show it on their next load.
+    try:
+        version = events.publish(to_public(job), job.owner_id, floor_version=job.version)
+    except Exception:
+        log.exception("job %s is %s but the event could not be published", job_id, status)
         return job
+    _record_version(job_id, version)
+    job.version = version
+    return job
+
+
+def _record_version(job_id: str, version: int) -> None:
+    with session_scope() as session:
+        session.exec(
+            update(Job)
+            .where(col(Job.id) == job_id, col(Job.version) < version)
+            .values(version=version)
+        )
 
 
 def start(job_id: str) -> Job | None:

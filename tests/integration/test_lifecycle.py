@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from jobboard.core import events, jobs
 from jobboard.core.db import session_scope
 from jobboard.core.models import Job, JobStatus
@@ -63,3 +65,22 @@ def test_list_jobs_filters_and_paginates_newest_first(services: Stack, owner: st
     processing, count = jobs.list_jobs(owner, status="processing")
     assert count == 1 and processing[0]["id"] == ids[0]
     assert jobs.list_jobs(owner, kind="nope")[1] == 0
+
+
+def test_submit_without_redis_fails_visibly(
+    services: Stack, owner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobboard.core.settings import get_settings
+    from scripts.redis_server import free_port
+
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(Exception, match=r"Connection refused|Error"):
+            jobs.submit("product_upload", owner_id=owner, title="x.csv", params={})
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    [job], total = jobs.list_jobs(owner)
+    assert total == 1 and job["status"] == "failed"
+    assert job["error_data"]["message"].startswith("could not queue the job")
