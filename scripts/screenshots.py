@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-import time
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
@@ -40,31 +39,29 @@ def main() -> None:
         big = var_dir / "spring-catalog.csv"
         with big.open("w") as out:
             out.write("sku,title,price,vendor\n")
-            out.writelines(f"SP-{i},Spring item {i},{i % 90 + 0.5},Acme\n" for i in range(600_000))
-        submit(SAMPLE)
-        submit(bad)
-        time.sleep(2)  # let the two small jobs finish first so they sit lower in the list
-        big_id = submit(big)
+            out.writelines(f"SP-{i},Spring item {i},{i % 90 + 0.5},Acme\n" for i in range(400_000))
 
         OUT.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
-            page.goto(f"{stack.url}/tasks")
-            pct = page.locator(f'[data-job-id="{big_id}"] [data-field=percentage]')
-            expect(pct).to_have_text(re.compile(r"^[3-6]\d %"), timeout=60_000)
-            page.screenshot(path=str(OUT / "tasks.png"))
             page.goto(f"{stack.url}/upload")
             page.screenshot(path=str(OUT / "upload.png"))
-            page.goto(f"{stack.url}/tasks")
-            page.locator("[data-job-id]").filter(has_text="shopify_product_template").locator(
-                "a"
-            ).first.click()
-            expect(page.get_by_text("imported 3")).to_be_visible()
+            sample_id = submit(SAMPLE)
+            submit(bad)
+            page.goto(f"{stack.url}/tasks/{sample_id}")
+            expect(page.get_by_text("imported 3")).to_be_visible(timeout=30_000)
             page.screenshot(path=str(OUT / "job.png"), full_page=True)
             page.goto(f"{stack.url}/products")
             page.wait_for_selector("[data-product-key]")
             page.screenshot(path=str(OUT / "products.png"))
+            page.goto(f"{stack.url}/tasks")
+            big_id = submit(big)
+            pct = page.locator(f'[data-job-id="{big_id}"] [data-field=percentage]')
+            expect(pct).to_have_text(re.compile(r"^[3-6]\d %"), timeout=60_000)
+            page.screenshot(path=str(OUT / "tasks.png"))
+            status = page.locator(f'[data-job-id="{big_id}"] [data-field=status]')
+            expect(status).to_have_text("completed", timeout=180_000)  # stop cleanly
             browser.close()
     print(f"screenshots written to {OUT}")
 

@@ -64,9 +64,24 @@ def page(title: str, *children: rx.Component, actions: rx.Component | None = Non
     )
 
 
-def pager(page: rx.Var, page_count: rx.Var, total: rx.Var, prev, next_, noun: str) -> rx.Component:
+def pager(
+    page: rx.Var,
+    page_count: rx.Var,
+    total: rx.Var,
+    prev: rx.EventHandler,
+    next_: rx.EventHandler,
+    noun: tuple[str, str],
+) -> rx.Component:
+    """Server-side pagination controls; `noun` is (singular, plural)."""
     return rx.hstack(
-        rx.text(total.to_string() + f" {noun}", color_scheme="gray", size="2"),
+        rx.text(
+            total.to_string(),
+            " ",
+            rx.cond(total == 1, noun[0], noun[1]),
+            color_scheme="gray",
+            size="2",
+            id="total-count",
+        ),
         rx.spacer(),
         rx.button("Previous", on_click=prev, disabled=page <= 1, variant="soft", id="prev-page"),
         rx.text("Page ", page.to_string(), " of ", page_count.to_string(), size="2"),

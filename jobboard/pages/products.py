@@ -13,7 +13,7 @@ COLUMNS = ("Title", "SKU", "Vendor", "Type", "Price", "Variants", "Tags", "Updat
 def product_row(p: rx.Var[ProductRow]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
-            rx.text(p.title, weight="medium"), rx.text(p.key, size="1", color_scheme="gray")
+            rx.text(p.title, weight="medium"), rx.text(p.handle, size="1", color_scheme="gray")
         ),
         rx.table.cell(rx.code(p.sku)),
         rx.table.cell(p.vendor),

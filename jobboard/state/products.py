@@ -18,12 +18,13 @@ PAGE_SIZE = 25
 @dataclasses.dataclass
 class ProductRow:
     key: str = ""
+    handle: str = ""
     title: str = ""
     sku: str = ""
     vendor: str = ""
     product_type: str = ""
     price: str = ""
-    variants: int = 0
+    variants: str = ""
     tags: str = ""
     updated: str = ""
 
@@ -44,12 +45,13 @@ class ProductsState(rx.State):
         self.rows = [
             ProductRow(
                 key=p.key,
+                handle=p.handle or "",
                 title=p.title,
                 sku=p.sku or "",
                 vendor=p.vendor,
                 product_type=p.product_type,
                 price=f"{p.price:,.2f}" if p.price is not None else "",
-                variants=len(p.variants),
+                variants=str(len(p.variants)) if p.variants else "—",
                 tags=", ".join(p.tags),
                 updated=p.updated_at.strftime("%Y-%m-%d %H:%M"),
             )
