@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from jobboard.core import jobs
 from jobboard.core.settings import get_settings
@@ -106,3 +106,29 @@ def test_reload_mid_upload_resumes_live(page: Page, app_url: str, tmp_path: Path
         re.compile("completed", re.I), timeout=90_000
     )
     expect(row.locator("[data-field=step]")).to_have_text("Completed")
+
+
+def test_every_open_tab_follows_the_job(browser: Browser, app_url: str, tmp_path: Path) -> None:
+    """Tabs land on different backend processes; each process updates its own sessions."""
+    contexts = [browser.new_context() for _ in range(4)]
+    try:
+        pages = [ctx.new_page() for ctx in contexts]
+        for tab in pages:
+            tab.goto(f"{app_url}/tasks")
+            expect(tab.locator("#total-count")).to_be_visible()
+        data = "sku,title\n" + "".join(f"M-{i},Tab test {i}\n" for i in range(50_000))
+        path = tmp_path / "tabs.csv"
+        path.write_text(data)
+        job = jobs.submit(
+            "product_upload",
+            owner_id=get_settings().local_user,
+            title="tabs.csv",
+            params={"path": str(path), "filename": "tabs.csv"},
+        )
+        for tab in pages:
+            row = tab.locator(f'[data-job-id="{job.id}"]')
+            expect(row.locator("[data-field=status]")).to_have_text("completed", timeout=60_000)
+            expect(row).to_contain_text("50,000 / 50,000")
+    finally:
+        for ctx in contexts:
+            ctx.close()
