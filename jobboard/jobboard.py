@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from jobboard.pages import job_detail, products, tasks, upload  # noqa: F401  (registers pages)
+from jobboard.pages import job_detail, products, settings, tasks, upload  # noqa: F401
 from jobboard.state.live import subscribe_events
 
 
@@ -12,6 +12,6 @@ def index() -> rx.Component:
     return rx.fragment()
 
 
-app = rx.App()
+app = rx.App(head_components=[rx.el.script(src="/jobboard.js")])
 app.add_page(index, route="/", on_load=rx.redirect("/tasks"), title="Jobboard")
 app.register_lifespan_task(subscribe_events)

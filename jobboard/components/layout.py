@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import reflex as rx
 
-NAV = (("Upload", "/upload"), ("Tasks", "/tasks"), ("Products", "/products"))
+from jobboard.components.active_jobs import active_jobs_indicator
+from jobboard.components.notifications import permission_sync
+from jobboard.state.active_jobs import ActiveJobsState
+from jobboard.state.notifications import NotifyState
+
+NAV = (
+    ("Upload", "/upload"),
+    ("Tasks", "/tasks"),
+    ("Products", "/products"),
+    ("Settings", "/settings"),
+)
 
 
 def nav_link(label: str, href: str) -> rx.Component:
@@ -25,8 +35,13 @@ def header() -> rx.Component:
             spacing="7",
             align="center",
         ),
-        # The active-jobs indicator lives here.
-        rx.box(id="header-slot"),
+        rx.box(
+            active_jobs_indicator(),
+            permission_sync(),
+            id="header-slot",
+            # Every page follows the owner's jobs: the indicator and the notifications.
+            on_mount=[ActiveJobsState.start, NotifyState.start],
+        ),
         justify="between",
         align="center",
         width="100%",

@@ -262,6 +262,20 @@ def list_jobs(
     return _with_live(list(rows)), int(total)
 
 
+def active_jobs(owner_id: str, *, limit: int = 8) -> tuple[list[dict[str, Any]], list[str]]:
+    """The owner's newest queued/processing jobs (up to `limit`) and the ids of all of them."""
+    active = col(Job.status).in_(JobStatus.ACTIVE)
+    with session_scope() as session:
+        ids = session.exec(select(Job.id).where(Job.owner_id == owner_id, active)).all()
+        rows = session.exec(
+            select(Job)
+            .where(Job.owner_id == owner_id, active)
+            .order_by(col(Job.created_at).desc(), col(Job.id).desc())
+            .limit(limit)
+        ).all()
+    return _with_live(list(rows)), list(ids)
+
+
 def _with_live(rows: list[Job]) -> list[dict[str, Any]]:
     """Public shapes with `version`, preferring Redis' live snapshot when it is newer."""
     live = events.read_snapshots(j.id for j in rows if j.status in JobStatus.ACTIVE)

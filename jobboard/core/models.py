@@ -80,3 +80,14 @@ class Product(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class NotificationPrefs(SQLModel, table=True):
+    """Which job endings a user wants a browser notification for."""
+
+    owner_id: str = Field(primary_key=True, max_length=64)
+    on_completed: bool = True
+    on_failed: bool = True
+    on_cancelled: bool = False
+    only_in_background: bool = False
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -6,6 +6,7 @@ import reflex as rx
 
 from jobboard.components.job import progress_cell, status_badge
 from jobboard.components.layout import page, pager
+from jobboard.components.notifications import notification_permission_banner
 from jobboard.core.jobs import KINDS
 from jobboard.core.models import JobStatus
 from jobboard.state.jobs import ALL, TasksState
@@ -94,6 +95,7 @@ def jobs_table() -> rx.Component:
 def tasks() -> rx.Component:
     return page(
         "Tasks",
+        notification_permission_banner(),
         filters(),
         jobs_table(),
         pager(

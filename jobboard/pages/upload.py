@@ -5,7 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from jobboard.components.layout import page
+from jobboard.components.notifications import notification_permission_banner
 from jobboard.core.settings import get_settings
+from jobboard.state.session import StaticPageState
 from jobboard.state.upload import UPLOAD_ID, UploadState, max_upload_text
 
 
@@ -46,10 +48,11 @@ def dropzone() -> rx.Component:
     )
 
 
-@rx.page(route="/upload", title="Upload · Jobboard")
+@rx.page(route="/upload", title="Upload · Jobboard", on_load=StaticPageState.enter)
 def upload() -> rx.Component:
     return page(
         "Upload products",
+        notification_permission_banner(),
         rx.text(
             "The import runs in the background: you can leave this page and follow it on the "
             "Tasks page.",

@@ -54,7 +54,7 @@ class TasksState(rx.State):
     @rx.event
     def load(self) -> None:
         # Watch first, then read: events racing the read wait for this handler's lock.
-        live.watch(owner_of(self), token_of(self), TasksState)
+        live.watch(owner_of(self), token_of(self), "page", TasksState)
         self._refresh()
 
     @rx.event
@@ -129,7 +129,7 @@ class JobDetailState(rx.State):
     @rx.event
     def load(self) -> None:
         job_id = str(self.router.page.params.get("job_id", ""))
-        live.watch(owner_of(self), token_of(self), JobDetailState)
+        live.watch(owner_of(self), token_of(self), "page", JobDetailState)
         job = get_job(job_id, owner_of(self)) if job_id else None
         self.loaded = True
         self.found = job is not None

@@ -13,6 +13,8 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Protocol
 
 import reflex as rx
+from reflex.event import EventSpec, fix_events
+from reflex.state import StateUpdate
 
 from jobboard.core import events
 from jobboard.core.redis import get_async_redis
@@ -24,31 +26,45 @@ log = logging.getLogger(__name__)
 
 
 class LiveView(Protocol):
-    def apply_job_event(self, event: dict[str, Any]) -> None: ...
+    def apply_job_event(self, event: dict[str, Any]) -> list[EventSpec] | None:
+        """Update the view; may return browser events (toasts, notifications) to run."""
 
 
-# owner_id -> client token -> the state classes of the page that session shows.
-_watchers: dict[str, dict[str, tuple[type[rx.State], ...]]] = defaultdict(dict)
+# owner_id -> client token -> slot ("page", "header", ...) -> the state class in that slot.
+_watchers: dict[str, dict[str, dict[str, type[rx.State]]]] = defaultdict(dict)
 
 
-def watch(owner_id: str, token: str, *state_classes: type[rx.State]) -> None:
-    """Route the owner's job events to these states of this session (replacing the last page's)."""
+def watch(owner_id: str, token: str, slot: str, state_class: type[rx.State] | None) -> None:
+    """Route the owner's job events to `state_class` of this session; None empties the slot.
+
+    A page takes the "page" slot (the next page replaces it); the header and the
+    notifier keep theirs on every page.
+    """
     for owner, tokens in list(_watchers.items()):
         if owner != owner_id:
             tokens.pop(token, None)
-    _watchers[owner_id][token] = state_classes
+    slots = _watchers[owner_id].setdefault(token, {})
+    if state_class is None:
+        slots.pop(slot, None)
+    else:
+        slots[slot] = state_class
 
 
 def watcher_count() -> int:
     return sum(len(t) for t in _watchers.values())
 
 
-async def _deliver(app: App, token: str, classes: tuple[type[rx.State], ...], event: dict) -> None:
+async def _deliver(app: App, token: str, classes: list[type[rx.State]], event: dict) -> None:
+    browser_events: list[EventSpec] = []
     try:
-        for cls in classes:
-            async with app.modify_state(rx.BaseStateToken(ident=token, cls=cls)) as root:
+        state_token = rx.BaseStateToken(ident=token, cls=classes[0])
+        async with app.modify_state(state_token) as root:
+            for cls in classes:
                 state = await root.get_state(cls)
-                state.apply_job_event(event)  # type: ignore[attr-defined]
+                browser_events.extend(state.apply_job_event(event) or ())  # type: ignore[attr-defined]
+        if browser_events and app.event_namespace is not None:
+            update = StateUpdate(events=fix_events(browser_events))
+            await app.event_namespace.emit_update(update, token)
     except Exception:
         log.exception("could not deliver job event to session %s", token)
 
@@ -69,11 +85,12 @@ async def dispatch(app: App, event: dict[str, Any]) -> None:
     if not tokens:
         return
     deliveries = []
-    for token, classes in list(tokens.items()):
+    for token, slots in list(tokens.items()):
         if not _connected_here(app, token):  # closed tab, or its socket moved to another process
             tokens.pop(token, None)
             continue
-        deliveries.append(_deliver(app, token, classes, event))
+        if slots:
+            deliveries.append(_deliver(app, token, list(slots.values()), event))
     await asyncio.gather(*deliveries)
 
 

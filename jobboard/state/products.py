@@ -60,7 +60,7 @@ class ProductsState(rx.State):
 
     @rx.event
     def load(self) -> None:
-        live.watch(owner_of(self), token_of(self), ProductsState)
+        live.watch(owner_of(self), token_of(self), "page", ProductsState)
         self.page = 1
         self._refresh()
 

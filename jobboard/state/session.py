@@ -13,3 +13,13 @@ def owner_of(state: rx.State) -> str:
 
 def token_of(state: rx.State) -> str:
     return state.router.session.client_token
+
+
+class StaticPageState(rx.State):
+    """For pages without live content: stop routing job events to the last page's state."""
+
+    @rx.event
+    def enter(self) -> None:
+        from jobboard.state import live
+
+        live.watch(owner_of(self), token_of(self), "page", None)

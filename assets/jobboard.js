@@ -1,0 +1,110 @@
+// Jobboard's browser side of notifications: permission state and one notification per job
+// across all open tabs. Everything shown comes in as data and is set as text, never as markup.
+(function () {
+  "use strict";
+  const MARK_PREFIX = "jobboard:notified:";
+  const MARK_TTL_MS = 24 * 3600 * 1000;
+
+  function supported() {
+    return "Notification" in window && window.isSecureContext === true;
+  }
+
+  function permission() {
+    return supported() ? Notification.permission : "unsupported";
+  }
+
+  // Tell the app the permission changed: the hidden sync button re-reads it through Reflex.
+  function sync() {
+    const button = document.getElementById("jb-permission-sync");
+    if (button) button.click();
+  }
+
+  async function requestPermission() {
+    if (!supported()) return "unsupported";
+    try {
+      return await Notification.requestPermission();
+    } catch (err) {
+      return permission();
+    }
+  }
+
+  // First tab to claim a tag wins; Web Locks make the check-and-set atomic across tabs.
+  function claim(tag) {
+    const key = MARK_PREFIX + tag;
+    const mark = () => {
+      if (localStorage.getItem(key)) return false;
+      localStorage.setItem(key, String(Date.now()));
+      return true;
+    };
+    if (navigator.locks && navigator.locks.request) {
+      return navigator.locks.request(key, () => mark());
+    }
+    return Promise.resolve(mark());
+  }
+
+  function pruneMarks() {
+    const now = Date.now();
+    for (let i = localStorage.length - 1; i >= 0; i--) {
+      const key = localStorage.key(i);
+      if (key && key.startsWith(MARK_PREFIX)) {
+        const at = Number(localStorage.getItem(key));
+        if (!at || now - at > MARK_TTL_MS) localStorage.removeItem(key);
+      }
+    }
+  }
+
+  const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // n = {tag, title, body, url, onlyInBackground}
+  async function notify(n) {
+    if (permission() !== "granted") return "not-permitted";
+    const visible = document.visibilityState === "visible";
+    if (n.onlyInBackground && visible) {
+      await claim(n.tag); // the user is looking at the app: the toast is enough, for every tab
+      return "visible";
+    }
+    // A visible tab claims first, so "only in background" is decided by the tab the user sees.
+    if (!visible) await delay(150);
+    if (!(await claim(n.tag))) return "duplicate";
+    const notification = new Notification(String(n.title), {
+      body: String(n.body || ""),
+      tag: String(n.tag),
+    });
+    notification.onclick = () => {
+      window.focus();
+      if (n.url) window.location.assign(String(n.url));
+      notification.close();
+    };
+    return "shown";
+  }
+
+  function testNotification() {
+    return notify({
+      tag: "jobboard-test-" + Date.now(),
+      title: "Jobboard notifications work",
+      body: "You will see one like this when a job finishes or fails.",
+      url: null,
+    });
+  }
+
+  async function watchPermission() {
+    if (!supported() || !navigator.permissions || !navigator.permissions.query) return;
+    try {
+      const status = await navigator.permissions.query({ name: "notifications" });
+      status.addEventListener("change", sync);
+    } catch (err) {
+      // Some browsers do not expose notifications to the Permissions API; clicks still sync.
+    }
+  }
+
+  window.jobboard = { permission, requestPermission, notify, testNotification, sync };
+  try {
+    pruneMarks();
+  } catch (err) {
+    // Storage may be unavailable (private mode); notifications still work per tab.
+  }
+  watchPermission();
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") sync();
+  });
+})();

@@ -1,0 +1,81 @@
+"""The header's active-jobs indicator and its panel."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from jobboard.state.active_jobs import ActiveJobsState
+from jobboard.state.rows import JobRow
+
+S = ActiveJobsState
+
+
+def _job(job: rx.Var[JobRow]) -> rx.Component:
+    return rx.link(
+        rx.vstack(
+            rx.hstack(
+                rx.text(job.title, weight="medium", size="2", trim="both", truncate=True, flex="1"),
+                rx.text(job.percentage_text, size="2", custom_attrs={"data-field": "percentage"}),
+                width="100%",
+                spacing="2",
+            ),
+            rx.progress(value=job.percentage.to(int), max=100, size="1", width="100%"),
+            rx.hstack(
+                rx.text(
+                    job.step, size="1", color_scheme="gray", custom_attrs={"data-field": "step"}
+                ),
+                rx.spacer(),
+                rx.text(job.eta, size="1", color_scheme="gray"),
+                width="100%",
+            ),
+            spacing="1",
+            width="100%",
+        ),
+        href="/tasks/" + job.id,
+        underline="none",
+        color_scheme="gray",
+        high_contrast=True,
+        custom_attrs={"data-job-id": job.id},
+        width="100%",
+        padding="0.5em",
+        border_radius="8px",
+        _hover={"background": "var(--gray-a3)"},
+    )
+
+
+def active_jobs_indicator() -> rx.Component:
+    busy = S.count > 0
+    return rx.popover.root(
+        rx.popover.trigger(
+            rx.button(
+                rx.icon(rx.cond(busy, "loader-circle", "circle-check"), size=16),
+                rx.cond(busy, rx.text(S.count, " active"), rx.text("No active jobs")),
+                variant=rx.cond(busy, "solid", "soft"),
+                color_scheme=rx.cond(busy, "indigo", "gray"),
+                id="active-jobs-indicator",
+                custom_attrs={"data-count": S.count},
+                aria_label=S.count.to_string() + " active jobs",
+            ),
+        ),
+        rx.popover.content(
+            rx.vstack(
+                rx.text("Active jobs", weight="bold"),
+                rx.cond(
+                    busy,
+                    rx.vstack(rx.foreach(S.rows, _job), spacing="1", width="100%"),
+                    rx.text("Nothing is running right now.", size="2", color_scheme="gray"),
+                ),
+                rx.cond(
+                    S.count > S.rows.length(),
+                    rx.text(
+                        "and ", S.count - S.rows.length(), " more", size="1", color_scheme="gray"
+                    ),
+                ),
+                rx.link("All tasks →", href="/tasks", size="2"),
+                spacing="2",
+                width="22em",
+            ),
+            id="active-jobs-panel",
+            align="end",
+        ),
+    )

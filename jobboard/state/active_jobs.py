@@ -1,0 +1,54 @@
+"""The header's active-jobs indicator: a count and the newest few, live on every page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from jobboard.core.jobs import active_jobs
+from jobboard.core.models import JobStatus
+from jobboard.state import live
+from jobboard.state.rows import JobRow, job_row
+from jobboard.state.session import owner_of, token_of
+
+SHOWN = 8
+
+
+class ActiveJobsState(rx.State):
+    count: int = 0
+    rows: list[JobRow] = []
+    _active_ids: set[str] = set()
+
+    def _refresh(self) -> None:
+        jobs, ids = active_jobs(owner_of(self), limit=SHOWN)
+        self.rows = [job_row(job) for job in jobs]
+        self._active_ids = set(ids)
+        self.count = len(ids)
+
+    @rx.event
+    def start(self) -> None:
+        live.watch(owner_of(self), token_of(self), "header", ActiveJobsState)
+        self._refresh()
+
+    def apply_job_event(self, event: dict[str, Any]) -> None:
+        job = event["job"] | {"version": event["version"]}
+        job_id, active = job["id"], job["status"] in JobStatus.ACTIVE
+        index = next((i for i, row in enumerate(self.rows) if row.id == job_id), None)
+        if index is not None and event["version"] <= self.rows[index].version:
+            return  # stale
+        if active:
+            if job_id not in self._active_ids:
+                self._active_ids = self._active_ids | {job_id}
+                self.count = len(self._active_ids)
+            if index is not None:
+                self.rows[index] = job_row(job)
+            elif len(self.rows) < SHOWN or job["created_at"] >= self.rows[0].created_at:
+                self.rows = [job_row(job), *self.rows][:SHOWN]
+        elif job_id in self._active_ids:
+            self._active_ids = self._active_ids - {job_id}
+            self.count = len(self._active_ids)
+            if index is not None:
+                self.rows = [row for row in self.rows if row.id != job_id]
+                if len(self.rows) < min(SHOWN, self.count):
+                    self._refresh()  # an older active job moves into view

@@ -1,0 +1,120 @@
+"""Browser-notification permission, preferences and the notices sent when a job ends."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import reflex as rx
+from reflex.event import EventSpec
+
+from jobboard.core.models import JobStatus
+from jobboard.core.notices import ending_notice
+from jobboard.core.prefs import get_prefs, save_prefs
+from jobboard.state import live
+from jobboard.state.session import owner_of, token_of
+
+READ_PERMISSION = "window.jobboard ? window.jobboard.permission() : 'unsupported'"
+PERMISSION_WORDS = {
+    "granted": "Allowed: Jobboard can notify you when a job finishes or fails.",
+    "denied": "Blocked: this browser will not show Jobboard notifications.",
+    "default": "Not decided yet: Jobboard has not been allowed to notify you.",
+    "unsupported": "Not available here: this browser or address (not https) has no notifications.",
+}
+_TOASTS = {"success": rx.toast.success, "error": rx.toast.error, "info": rx.toast.info}
+_PREF_FOR_STATUS = {
+    JobStatus.COMPLETED: "on_completed",
+    JobStatus.FAILED: "on_failed",
+    JobStatus.CANCELLED: "on_cancelled",
+}
+
+
+class NotifyState(rx.State):
+    permission: str = ""  # "" until the browser has told us
+    # Remembered in this browser: the permission state the banner was dismissed in.
+    dismissed_for: str = rx.LocalStorage("", name="jobboard_banner_dismissed")
+    on_completed: bool = True
+    on_failed: bool = True
+    on_cancelled: bool = False
+    only_in_background: bool = False
+
+    @rx.var
+    def banner_visible(self) -> bool:
+        return self.permission in ("default", "denied", "unsupported") and (
+            self.dismissed_for != self.permission
+        )
+
+    @rx.var
+    def permission_words(self) -> str:
+        return PERMISSION_WORDS.get(self.permission, "Checking…")
+
+    @rx.event
+    def start(self) -> EventSpec:
+        """On every page: follow the owner's jobs and read the browser's permission."""
+        live.watch(owner_of(self), token_of(self), "notify", NotifyState)
+        prefs = get_prefs(owner_of(self))
+        self.on_completed = prefs.on_completed
+        self.on_failed = prefs.on_failed
+        self.on_cancelled = prefs.on_cancelled
+        self.only_in_background = prefs.only_in_background
+        return rx.call_script(READ_PERMISSION, callback=NotifyState.set_permission)
+
+    @rx.event
+    def read_permission(self) -> EventSpec:
+        return rx.call_script(READ_PERMISSION, callback=NotifyState.set_permission)
+
+    @rx.event
+    def set_permission(self, value: Any) -> None:
+        value = str(value or "")
+        self.permission = value if value in PERMISSION_WORDS else "unsupported"
+        if self.permission == "unsupported" and not self.dismissed_for:
+            # The in-app fallback note is shown once per browser.
+            self.dismissed_for = "unsupported-seen"
+
+    @rx.event
+    def request_permission(self) -> EventSpec:
+        # Runs inside the click, so the browser accepts the request.
+        return rx.call_script(
+            "window.jobboard.requestPermission()", callback=NotifyState.set_permission
+        )
+
+    @rx.event
+    def dismiss_banner(self) -> None:
+        self.dismissed_for = self.permission
+
+    @rx.event
+    def send_test(self) -> EventSpec:
+        return rx.call_script("window.jobboard.testNotification()")
+
+    @rx.event
+    def set_pref(self, name: str, value: bool) -> None:
+        prefs = save_prefs(owner_of(self), **{name: value})
+        setattr(self, name, getattr(prefs, name))
+
+    def apply_job_event(self, event: dict[str, Any]) -> list[EventSpec]:
+        job = event["job"]
+        notice = ending_notice(job)
+        if notice is None:
+            return []
+        toast = _TOASTS[notice.level](
+            notice.title,
+            description=notice.body,
+            id=notice.tag,
+            duration=8000,
+            close_button=True,
+            action={"label": "Open", "on_click": rx.redirect(notice.url)},
+        )
+        out = [toast]
+        if getattr(self, _PREF_FOR_STATUS[job["status"]]):
+            payload = {
+                "tag": notice.tag,
+                "title": notice.title,
+                "body": notice.body,
+                "url": notice.url,
+                "onlyInBackground": self.only_in_background,
+            }
+            # json.dumps makes the user's text a JS string literal, never code.
+            out.append(
+                rx.call_script(f"window.jobboard && window.jobboard.notify({json.dumps(payload)})")
+            )
+        return out
