@@ -55,8 +55,17 @@
 
   const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  // n = {tag, title, body, url, onlyInBackground}
+  // What each notify() decided, by tag: lets tests and support see why one was not shown.
+  const outcomes = {};
+
   async function notify(n) {
+    const outcome = await decide(n);
+    outcomes[n.tag] = outcome;
+    return outcome;
+  }
+
+  // n = {tag, title, body, url, onlyInBackground}
+  async function decide(n) {
     if (permission() !== "granted") return "not-permitted";
     const visible = document.visibilityState === "visible";
     if (n.onlyInBackground && visible) {
@@ -97,7 +106,7 @@
     }
   }
 
-  window.jobboard = { permission, requestPermission, notify, testNotification, sync };
+  window.jobboard = { permission, requestPermission, notify, testNotification, sync, outcomes };
   try {
     pruneMarks();
   } catch (err) {

@@ -88,3 +88,16 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "c
 def browser_type_launch_args() -> dict[str, Any]:
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     return {"executable_path": chromium, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def empty_catalog(services: Stack) -> None:
+    """The browser's user (the app's local user) starts with no products."""
+    from sqlalchemy import delete
+
+    from jobboard.core.db import session_scope
+    from jobboard.core.models import Product
+    from jobboard.core.settings import get_settings
+
+    with session_scope() as session:
+        session.exec(delete(Product).where(Product.owner_id == get_settings().local_user))

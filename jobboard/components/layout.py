@@ -39,6 +39,7 @@ def header() -> rx.Component:
             active_jobs_indicator(),
             permission_sync(),
             id="header-slot",
+            custom_attrs={"data-live": NotifyState.live.to_string()},
             # Every page follows the owner's jobs: the indicator and the notifications.
             on_mount=[ActiveJobsState.start, NotifyState.start],
         ),

@@ -33,6 +33,9 @@ class NotifyState(rx.State):
     permission: str = ""  # "" until the browser has told us
     # Remembered in this browser: the permission state the banner was dismissed in.
     dismissed_for: str = rx.LocalStorage("", name="jobboard_banner_dismissed")
+    # The "no notifications here" note shows on the first page that finds out, then never again.
+    fallback_note_now: bool = False
+    live: bool = False  # this page follows the owner's job events
     on_completed: bool = True
     on_failed: bool = True
     on_cancelled: bool = False
@@ -40,9 +43,9 @@ class NotifyState(rx.State):
 
     @rx.var
     def banner_visible(self) -> bool:
-        return self.permission in ("default", "denied", "unsupported") and (
-            self.dismissed_for != self.permission
-        )
+        if self.permission == "unsupported":
+            return self.fallback_note_now
+        return self.permission in ("default", "denied") and self.dismissed_for != self.permission
 
     @rx.var
     def permission_words(self) -> str:
@@ -52,6 +55,8 @@ class NotifyState(rx.State):
     def start(self) -> EventSpec:
         """On every page: follow the owner's jobs and read the browser's permission."""
         live.watch(owner_of(self), token_of(self), "notify", NotifyState)
+        self.live = True
+        self.fallback_note_now = False
         prefs = get_prefs(owner_of(self))
         self.on_completed = prefs.on_completed
         self.on_failed = prefs.on_failed
@@ -67,9 +72,9 @@ class NotifyState(rx.State):
     def set_permission(self, value: Any) -> None:
         value = str(value or "")
         self.permission = value if value in PERMISSION_WORDS else "unsupported"
-        if self.permission == "unsupported" and not self.dismissed_for:
-            # The in-app fallback note is shown once per browser.
-            self.dismissed_for = "unsupported-seen"
+        if self.permission == "unsupported" and self.dismissed_for != "unsupported":
+            self.fallback_note_now = True
+            self.dismissed_for = "unsupported"
 
     @rx.event
     def request_permission(self) -> EventSpec:
@@ -81,6 +86,7 @@ class NotifyState(rx.State):
     @rx.event
     def dismiss_banner(self) -> None:
         self.dismissed_for = self.permission
+        self.fallback_note_now = False
 
     @rx.event
     def send_test(self) -> EventSpec:

@@ -20,7 +20,9 @@ def pct(page: Page, job_id: str) -> int:
     return int(re.sub(r"\D", "", text) or 0)
 
 
-def test_upload_shopify_sample_and_watch_it_complete(page: Page, app_url: str) -> None:
+def test_upload_shopify_sample_and_watch_it_complete(
+    page: Page, app_url: str, empty_catalog: None
+) -> None:
     page.goto(f"{app_url}/upload")
     expect(page.get_by_text("up to 50 MB")).to_be_visible()
     page.locator("#product-upload input[type=file]").set_input_files(str(SHOPIFY_SAMPLE))
