@@ -54,19 +54,23 @@ def watcher_count() -> int:
     return sum(len(t) for t in _watchers.values())
 
 
-async def _deliver(app: App, token: str, classes: list[type[rx.State]], event: dict) -> None:
+async def _deliver(
+    app: App, token: str, classes: list[type[rx.State]], batch: list[dict[str, Any]]
+) -> None:
+    """Apply a batch of events to one session under one lock, then push the browser events."""
     browser_events: list[EventSpec] = []
     try:
         state_token = rx.BaseStateToken(ident=token, cls=classes[0])
         async with app.modify_state(state_token) as root:
-            for cls in classes:
-                state = await root.get_state(cls)
-                browser_events.extend(state.apply_job_event(event) or ())  # type: ignore[attr-defined]
+            states = [await root.get_state(cls) for cls in classes]
+            for event in batch:
+                for state in states:
+                    browser_events.extend(state.apply_job_event(event) or ())  # type: ignore[attr-defined]
         if browser_events and app.event_namespace is not None:
             update = StateUpdate(events=fix_events(browser_events))
             await app.event_namespace.emit_update(update, token)
     except Exception:
-        log.exception("could not deliver job event to session %s", token)
+        log.exception("could not deliver job events to session %s", token)
 
 
 def _connected_here(app: App, token: str) -> bool:
@@ -79,41 +83,71 @@ def _connected_here(app: App, token: str) -> bool:
     return record is not None and record.instance_id == manager.instance_id
 
 
-async def dispatch(app: App, event: dict[str, Any]) -> None:
-    """Apply one event to every session of its owner connected to this process."""
-    tokens = _watchers.get(event.get("owner_id", ""))
-    if not tokens:
-        return
-    deliveries = []
-    for token, slots in list(tokens.items()):
-        if not _connected_here(app, token):  # closed tab, or its socket moved to another process
-            tokens.pop(token, None)
+def _newest_per_job(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Only the newest event of each job matters: it carries the whole state (and any ending)."""
+    newest: dict[str, dict[str, Any]] = {}
+    for event in batch:
+        job_id = event["job"]["id"]
+        if job_id not in newest or event["version"] > newest[job_id]["version"]:
+            newest[job_id] = event
+    return sorted(newest.values(), key=lambda e: e["job"].get("created_at") or "")
+
+
+async def dispatch(app: App, batch: list[dict[str, Any]]) -> None:
+    """Apply events to every session of their owners connected to this process."""
+    per_token: dict[str, tuple[list[type[rx.State]], list[dict[str, Any]]]] = {}
+    for event in _newest_per_job(batch):
+        tokens = _watchers.get(event.get("owner_id", ""))
+        if not tokens:
             continue
-        if slots:
-            deliveries.append(_deliver(app, token, list(slots.values()), event))
-    await asyncio.gather(*deliveries)
+        for token, slots in list(tokens.items()):
+            if not _connected_here(app, token):  # closed tab, or its socket is elsewhere
+                tokens.pop(token, None)
+                continue
+            if slots:
+                per_token.setdefault(token, (list(slots.values()), []))[1].append(event)
+    await asyncio.gather(
+        *(_deliver(app, token, classes, evs) for token, (classes, evs) in per_token.items())
+    )
+
+
+async def _dispatch_forever(app: App, queue: asyncio.Queue[dict[str, Any]]) -> None:
+    # While one batch is delivered the next one gathers, so a burst (50 jobs at 10
+    # updates a second) costs one state update per session, not one per event.
+    while True:
+        batch = [await queue.get()]
+        while not queue.empty():
+            batch.append(queue.get_nowait())
+        try:
+            await dispatch(app, batch)
+        except Exception:
+            log.exception("could not dispatch %d job events", len(batch))
 
 
 async def subscribe_events(app: App) -> None:
     """Lifespan task: listen to every owner's events and dispatch them; reconnect on errors."""
-    while True:
-        client = get_async_redis()
-        pubsub = client.pubsub()
-        try:
-            await pubsub.psubscribe(events.EVENTS_PATTERN)
-            log.info("listening for job events")
-            async for message in pubsub.listen():
-                if message["type"] != "pmessage":
-                    continue
-                await dispatch(app, events.decode(message["data"]))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("job event subscription failed; reconnecting")
-            await asyncio.sleep(1)
-        finally:
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    dispatcher = asyncio.create_task(_dispatch_forever(app, queue), name="jobboard-dispatch")
+    try:
+        while True:
+            client = get_async_redis()
+            pubsub = client.pubsub()
             try:
-                await pubsub.aclose()
-                await client.aclose()
+                await pubsub.psubscribe(events.EVENTS_PATTERN)
+                log.info("listening for job events")
+                async for message in pubsub.listen():
+                    if message["type"] == "pmessage":
+                        queue.put_nowait(events.decode(message["data"]))
+            except asyncio.CancelledError:
+                raise
             except Exception:
-                pass
+                log.exception("job event subscription failed; reconnecting")
+                await asyncio.sleep(1)
+            finally:
+                try:
+                    await pubsub.aclose()
+                    await client.aclose()
+                except Exception:
+                    pass
+    finally:
+        dispatcher.cancel()
