@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from jobboard.pages import job_detail, products, settings, tasks, upload  # noqa: F401
-from jobboard.state.live import subscribe_events
+from jobboard.state.live import reap_stuck_jobs_forever, subscribe_events
 
 
 def index() -> rx.Component:
@@ -15,3 +15,4 @@ def index() -> rx.Component:
 app = rx.App(head_components=[rx.el.script(src="/jobboard.js")])
 app.add_page(index, route="/", on_load=rx.redirect("/tasks"), title="Jobboard")
 app.register_lifespan_task(subscribe_events)
+app.register_lifespan_task(reap_stuck_jobs_forever)

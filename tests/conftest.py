@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -101,3 +102,28 @@ def empty_catalog(services: Stack) -> None:
 
     with session_scope() as session:
         session.exec(delete(Product).where(Product.owner_id == get_settings().local_user))
+
+
+@contextlib.contextmanager
+def isolated_stack(var_dir: Path, workers: int, database_url: str = "") -> Iterator[Stack]:
+    """A second stack with its own Redis and database; this process talks to it meanwhile.
+
+    Separate on purpose: each stack's stuck-job reaper judges jobs by its own Redis.
+    """
+    from jobboard.core.settings import get_settings
+
+    db_url = database_url or f"sqlite:///{var_dir / 'isolated.db'}"
+    stack = Stack(
+        var_dir, workers=workers, app=False, env={"REDIS_URL": "", "DATABASE_URL": db_url},
+        log_dir=var_dir / "logs",
+    )  # fmt: skip
+    saved = {k: os.environ.get(k, "") for k in ("REDIS_URL", "DATABASE_URL", "JOBBOARD_VAR_DIR")}
+    try:
+        stack.start()
+        os.environ.update({k: stack.env[k] for k in saved})
+        get_settings.cache_clear()
+        yield stack
+    finally:
+        stack.stop()
+        os.environ.update(saved)
+        get_settings.cache_clear()

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import argparse
 import logging
+import threading
+import time
 
 from rq import Worker
 
-from jobboard.core.jobs import QUEUES, get_queue
+from jobboard.core.jobs import QUEUES, get_queue, reap_stuck_jobs
 from jobboard.core.redis import get_redis
+
+
+def _reap_forever() -> None:
+    """Fail jobs whose worker died (kill -9, OOM) within seconds, not RQ's minutes."""
+    while True:
+        try:
+            reap_stuck_jobs()
+        except Exception:
+            logging.getLogger(__name__).exception("stuck-job check failed")
+        time.sleep(2)
 
 
 def main() -> None:
@@ -17,6 +29,7 @@ def main() -> None:
     parser.add_argument("--name", default=None, help="worker name (default: RQ's)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    threading.Thread(target=_reap_forever, name="jobboard-reaper", daemon=True).start()
     worker = Worker([get_queue(name) for name in QUEUES], connection=get_redis(), name=args.name)
     worker.work(burst=args.burst, with_scheduler=False)
 

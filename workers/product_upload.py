@@ -14,6 +14,7 @@ from workers.parsers import FileRejected, ProductRecord, RowError, parse_product
 
 BATCH_SIZE = 2000
 MAX_REPORTED_ERRORS = 100
+MAX_FAILED_ROWS = 10_000  # row numbers kept for "retry only the rows that failed"
 
 
 def run(job_id: str) -> dict[str, Any]:
@@ -47,7 +48,10 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
         "updated": 0,
         "skipped": 0,
         "errors": [],
+        "failed_rows": [],
     }
+    # A retry of failed rows reads the same file and keeps only those rows.
+    only_rows = set(job.params.get("only_rows") or ())
     total = parsed.total_rows
     processed = 0
     batch: list[ProductRecord] = []
@@ -62,10 +66,17 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
     try:
         for item in parsed.items:
             processed += item.rows
-            if isinstance(item, RowError):
+            if (
+                only_rows
+                and (item.row if isinstance(item, RowError) else item.first_row) not in only_rows
+            ):
+                pass
+            elif isinstance(item, RowError):
                 result["skipped"] += 1
                 if len(result["errors"]) < MAX_REPORTED_ERRORS:
                     result["errors"].append({"row": item.row, "reason": item.reason})
+                if len(result["failed_rows"]) < MAX_FAILED_ROWS:
+                    result["failed_rows"].append(item.row)
             else:
                 batch.append(item)
                 if len(batch) >= BATCH_SIZE:

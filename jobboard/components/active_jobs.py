@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from jobboard.components.actions import cancel_button
 from jobboard.state.active_jobs import ActiveJobsState
 from jobboard.state.rows import JobRow
 
@@ -26,7 +27,9 @@ def _job(job: rx.Var[JobRow]) -> rx.Component:
                 ),
                 rx.spacer(),
                 rx.text(job.eta, size="1", color_scheme="gray"),
+                cancel_button(job),
                 width="100%",
+                align="center",
             ),
             spacing="1",
             width="100%",

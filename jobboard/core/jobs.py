@@ -55,6 +55,21 @@ class JobError(Exception):
     """A failure whose message is meant for the user (bad file, bad parameters)."""
 
 
+class JobCancelled(Exception):
+    """Raised inside a running job, at a progress report, once the user cancelled it."""
+
+
+CANCEL_GRACE_SECONDS = 5.0  # a running job that does not report within this is stopped
+
+
+def cancel_key(job_id: str) -> str:
+    return f"jobboard:cancel:{job_id}"
+
+
+def alive_key(job_id: str) -> str:
+    return f"jobboard:alive:{job_id}"
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -104,6 +119,7 @@ def submit(kind: str, *, owner_id: str, title: str, params: dict[str, Any]) -> J
             result_ttl=24 * 3600,
             failure_ttl=7 * 24 * 3600,
             on_failure=Callback(on_rq_failure),
+            on_stopped=Callback(on_rq_stopped),
             description=f"{spec.label}: {job.title}",
         )
     except Exception as exc:  # Redis gone: the job must not stay queued forever.
@@ -197,7 +213,139 @@ def failure_message(exc: BaseException) -> str:
 
 def on_rq_failure(rq_job: Any, connection: Any, exc_type: Any, exc: Any, tb: Any) -> None:
     """RQ's failure callback: covers failures outside `run()` (e.g. import errors)."""
-    fail(rq_job.id, failure_message(exc) if exc else "the job failed in the worker")
+    fail(rq_job.id, failure_message(exc) if exc else "the worker stopped unexpectedly")
+
+
+def cancel_summary(progress: dict[str, Any], result: dict[str, Any] | None) -> str:
+    """E.g. "cancelled at 40 %: 312 of 780 rows done, 300 products imported"."""
+    pct = float(progress.get("percentage") or 0)
+    text = f"cancelled at {pct:.0f} %"
+    processed, total = progress.get("processed"), progress.get("total")
+    if processed is not None and total:
+        text += f": {processed:,} of {total:,} rows done"
+        if result and "imported" in result:
+            text += (
+                f", {result['imported']:,} products imported, {result.get('updated', 0):,} updated"
+            )
+    return text
+
+
+def cancel(job_id: str, owner_id: str) -> str:
+    """Ask for a job to stop; returns its status afterwards ("cancelled" or "processing")."""
+    with session_scope() as session:
+        job = session.exec(select(Job).where(Job.id == job_id, Job.owner_id == owner_id)).first()
+    if job is None:
+        raise LookupError("no such job")
+    if job.status == JobStatus.QUEUED:
+        done = _transition(
+            job_id,
+            JobStatus.CANCELLED,
+            error_data={"message": "cancelled before it started", "details": None},
+            progress_data=dict(job.progress_data) | {"current_step": "Cancelled"},
+        )
+        if done is not None:
+            _remove_from_queue(job)
+            return JobStatus.CANCELLED
+        return cancel(job_id, owner_id)  # it started meanwhile
+    if job.status == JobStatus.PROCESSING:
+        # The reporter sees the flag at its next report and stops the job cooperatively.
+        get_redis().set(cancel_key(job_id), "1", ex=24 * 3600)
+        return JobStatus.PROCESSING
+    return job.status
+
+
+def _remove_from_queue(job: Job) -> None:
+    from rq.job import Job as RQJob
+
+    try:
+        RQJob.fetch(job.id, connection=get_redis()).cancel()
+    except Exception:  # already gone from RQ: nothing to remove
+        log.info("job %s was not on its queue any more", job.id)
+
+
+def force_stop(job_id: str) -> None:
+    """Stop a running job that ignored the cancel flag (RQ kills its work horse)."""
+    from rq.command import send_stop_job_command
+
+    try:
+        send_stop_job_command(get_redis(), job_id)
+    except Exception:
+        log.exception("could not send the stop command for job %s", job_id)
+    # Whatever RQ manages, the job must end: a stopped horse reports nothing more.
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+    if job is not None and job.status == JobStatus.PROCESSING:
+        progress = dict(job.progress_data or {})
+        _transition(
+            job_id,
+            JobStatus.CANCELLED,
+            error_data={
+                "message": cancel_summary(progress, job.result_data) + " (stopped)",
+                "details": None,
+            },
+            progress_data=progress
+            | {"current_step": "Cancelled", "estimated_time_remaining": None},
+        )
+
+
+def on_rq_stopped(rq_job: Any, connection: Any) -> None:
+    """RQ's callback for a job stopped by `force_stop`."""
+    with session_scope() as session:
+        job = session.get(Job, rq_job.id)
+    if job is not None and job.status in JobStatus.ACTIVE:
+        _transition(
+            rq_job.id,
+            JobStatus.CANCELLED,
+            error_data={"message": "cancelled (stopped by the worker)", "details": None},
+        )
+
+
+def reap_stuck_jobs(grace_seconds: float = 5.0) -> list[str]:
+    """Fail processing jobs whose worker stopped sending heartbeats; returns their ids.
+
+    Every app and worker process calls this every few seconds; a short Redis lock lets
+    one of them do the work each time.
+    """
+    client = get_redis()
+    if not client.set("jobboard:reaper", "1", nx=True, px=2000):
+        return []
+    with session_scope() as session:
+        rows = session.exec(
+            select(Job.id, Job.started_at).where(Job.status == JobStatus.PROCESSING)
+        ).all()
+    if not rows:
+        return []
+    pipe = client.pipeline(transaction=False)
+    for job_id, _ in rows:
+        pipe.exists(alive_key(job_id))
+    now = utcnow()
+    reaped = []
+    for (job_id, started_at), alive in zip(rows, pipe.execute(), strict=True):
+        if alive or (started_at and (now - started_at).total_seconds() < grace_seconds):
+            continue
+        if fail(job_id, "the worker stopped unexpectedly") is not None:
+            log.warning("job %s had no live worker; marked failed", job_id)
+            reaped.append(job_id)
+    return reaped
+
+
+def retry(job_id: str, owner_id: str, *, only_failed_rows: bool = False) -> Job:
+    """Start a new job with the same input, linked to the old one."""
+    with session_scope() as session:
+        old = session.exec(select(Job).where(Job.id == job_id, Job.owner_id == owner_id)).first()
+    if old is None:
+        raise LookupError("no such job")
+    if old.status not in (JobStatus.FAILED, JobStatus.CANCELLED) and not only_failed_rows:
+        raise JobError("only a failed or cancelled job can be retried")
+    params = {k: v for k, v in old.params.items() if k != "only_rows"} | {"retry_of": old.id}
+    title = old.title
+    if only_failed_rows:
+        rows = (old.result_data or {}).get("failed_rows") or []
+        if not rows:
+            raise JobError("this job has no failed rows to retry")
+        params["only_rows"] = rows
+        title = f"{old.title} (failed rows)"
+    return submit(old.kind, owner_id=owner_id, title=title, params=params)
 
 
 def run(job_id: str, handler: Callable[[Job, ProgressReporter], dict[str, Any]]) -> dict[str, Any]:
@@ -213,6 +361,18 @@ def run(job_id: str, handler: Callable[[Job, ProgressReporter], dict[str, Any]])
     reporter = ProgressReporter(job)
     try:
         result = handler(job, reporter)
+    except JobCancelled as exc:
+        progress = reporter.close()
+        partial = getattr(exc, "partial_result", None)
+        _transition(
+            job_id,
+            JobStatus.CANCELLED,
+            error_data={"message": cancel_summary(progress, partial), "details": None},
+            progress_data=progress
+            | {"current_step": "Cancelled", "estimated_time_remaining": None},
+            result_data=partial,
+        )
+        return partial or {}
     except BaseException as exc:
         progress = reporter.close()
         fail(
@@ -276,6 +436,55 @@ def active_jobs(owner_id: str, *, limit: int = 8) -> tuple[list[dict[str, Any]],
     return _with_live(list(rows)), list(ids)
 
 
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def typical_duration(kind: str) -> float | None:
+    """Mean run time (seconds) of the last 20 completed jobs of this kind."""
+    with session_scope() as session:
+        rows = session.exec(
+            select(Job.started_at, Job.completed_at)
+            .where(Job.kind == kind, Job.status == JobStatus.COMPLETED)
+            .order_by(col(Job.completed_at).desc())
+            .limit(20)
+        ).all()
+    spans = [(done - start).total_seconds() for start, done in rows if start and done]
+    return sum(spans) / len(spans) if spans else None
+
+
+def add_queue_positions(public_jobs: list[dict[str, Any]]) -> None:
+    """Say where queued jobs stand: "3rd in line, starts in about 40 s"."""
+    from rq import Worker
+
+    from jobboard.core.format import human_seconds
+
+    queued = [j for j in public_jobs if j["status"] == JobStatus.QUEUED and j["kind"] in KINDS]
+    if not queued:
+        return
+    typical: dict[str, float | None] = {}
+    workers: dict[str, int] = {}
+    for job in queued:
+        spec = KINDS[job["kind"]]
+        queue = get_queue(spec.queue)
+        position = queue.get_job_position(job["id"])
+        if position is None:
+            continue
+        if spec.name not in typical:
+            typical[spec.name] = typical_duration(spec.name)
+            workers[spec.name] = max(1, Worker.count(queue=queue))
+        text = f"{_ordinal(position + 1)} in line"
+        if typical[spec.name] is not None:
+            # Everyone ahead, plus the jobs running now (half done on average).
+            wait = (position + 0.5) * typical[spec.name] / workers[spec.name]
+            text += f", starts in about {human_seconds(wait)}"
+        job["progress_data"] = dict(job["progress_data"]) | {
+            "current_step": text,
+            "queue_position": position + 1,
+        }
+
+
 def _with_live(rows: list[Job]) -> list[dict[str, Any]]:
     """Public shapes with `version`, preferring Redis' live snapshot when it is newer."""
     live = events.read_snapshots(j.id for j in rows if j.status in JobStatus.ACTIVE)
@@ -286,4 +495,5 @@ def _with_live(rows: list[Job]) -> list[dict[str, Any]]:
         if snap and snap["version"] > job.version:
             public = snap["job"] | {"version": snap["version"]}
         out.append(public)
+    add_queue_positions(out)
     return out

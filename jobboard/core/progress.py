@@ -7,6 +7,7 @@ final state always go out at once). It writes the DB at a slower, bounded rate.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
@@ -18,12 +19,16 @@ from sqlmodel import col
 
 from jobboard.core import events
 from jobboard.core.db import session_scope
-from jobboard.core.jobs import to_public
+from jobboard.core.jobs import JobCancelled, alive_key, cancel_key, to_public
 from jobboard.core.models import Job, JobStatus
+from jobboard.core.redis import get_redis
 from jobboard.core.settings import get_settings
 
 # Speed is measured over this many recent seconds, so ETA follows the current pace.
 _SPEED_WINDOW = 5.0
+# A job is alive while its heartbeat key exists; the reaper fails it soon after it expires.
+HEARTBEAT_EVERY = 2.0
+HEARTBEAT_TTL = 6
 
 
 class ProgressReporter:
@@ -56,6 +61,20 @@ class ProgressReporter:
         self._closed = False
         self.progress_data: dict[str, Any] = dict(job.progress_data or {})
         self.flushes = 0
+        self.cancelled = False
+        self._stop_heartbeat = threading.Event()
+        self._beat()
+        self._heartbeat = threading.Thread(target=self._heartbeat_loop, daemon=True)
+        self._heartbeat.start()
+
+    def _beat(self) -> None:
+        get_redis().set(alive_key(self.job_id), "1", ex=HEARTBEAT_TTL)
+
+    def _heartbeat_loop(self) -> None:
+        # A thread, not the progress calls: a job busy in one long step is still alive.
+        while not self._stop_heartbeat.wait(HEARTBEAT_EVERY):
+            with contextlib.suppress(Exception):  # Redis blip: the next beat tries again
+                self._beat()
 
     def update(
         self,
@@ -79,8 +98,12 @@ class ProgressReporter:
         if step_changed:
             self._step = step  # type: ignore[assignment]
         now = time.monotonic()
+        if self.cancelled:
+            raise JobCancelled(self.job_id)
         if step_changed or now - self._last_flush >= self._interval:
             self._flush(now)
+            if self.cancelled:
+                raise JobCancelled(self.job_id)
             return
         with self._lock:
             self._pending = True
@@ -144,6 +167,9 @@ class ProgressReporter:
                 "updated_at": datetime.now(UTC).isoformat(),
             }
             self._version = events.publish(public, self.owner_id, floor_version=self._version)
+            # Checked at each report (at most ~10 a second): how a cancel reaches the job.
+            if get_redis().exists(cancel_key(self.job_id)):
+                self.cancelled = True
             self.flushes += 1
             persist = now - self._last_db >= self._db_interval
             if persist:
@@ -161,6 +187,7 @@ class ProgressReporter:
 
     def close(self) -> dict[str, Any]:
         """Send what is pending and stop the trailing timer; returns the last progress."""
+        self._stop_heartbeat.set()
         with self._lock:
             self._closed = True
             timer, self._timer = self._timer, None
@@ -169,4 +196,6 @@ class ProgressReporter:
             timer.cancel()
         if pending:
             self._flush(time.monotonic())
+        with contextlib.suppress(Exception):  # it expires on its own
+            get_redis().delete(alive_key(self.job_id))
         return self.progress_data

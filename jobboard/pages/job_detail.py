@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from jobboard.components.actions import job_actions
 from jobboard.components.job import progress_cell, status_badge
 from jobboard.components.layout import page
 from jobboard.state.jobs import JobDetailState
@@ -85,8 +86,11 @@ def error_section() -> rx.Component:
         S.job.error != "",
         rx.callout.root(
             rx.callout.icon(rx.icon("circle-alert")),
-            rx.callout.text(rx.text.strong("This job failed: "), S.job.error),
-            color_scheme="red",
+            rx.callout.text(
+                rx.text.strong(rx.cond(S.job.status == "failed", "This job failed: ", "Note: ")),
+                S.job.error,
+            ),
+            color_scheme=rx.cond(S.job.status == "failed", "red", "orange"),
             id="job-error",
             width="100%",
         ),
@@ -99,8 +103,11 @@ def details() -> rx.Component:
         rx.hstack(
             rx.heading(job.title, size="5"),
             rx.box(status_badge(job.status)),
+            rx.spacer(),
+            job_actions(job, size="2"),
             align="center",
             spacing="3",
+            width="100%",
         ),
         rx.card(progress_cell(job), width="100%"),
         error_section(),

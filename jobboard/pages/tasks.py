@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from jobboard.components.actions import job_actions
 from jobboard.components.job import progress_cell, status_badge
 from jobboard.components.layout import page, pager
 from jobboard.components.notifications import notification_permission_banner
@@ -61,6 +62,7 @@ def job_row(job: rx.Var[JobRow]) -> rx.Component:
                 rx.text(job.duration, size="2", color_scheme="gray"),
             )
         ),
+        rx.table.cell(job_actions(job)),
         custom_attrs={"data-job-id": job.id},
         align="center",
     )
@@ -74,7 +76,7 @@ def jobs_table() -> rx.Component:
                 rx.table.row(
                     *(
                         rx.table.column_header_cell(h)
-                        for h in ("Kind", "Job", "Status", "Progress", "Rows", "Speed / time")
+                        for h in ("Kind", "Job", "Status", "Progress", "Rows", "Speed / time", "")
                     )
                 )
             ),

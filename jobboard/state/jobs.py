@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import reflex as rx
 
-from jobboard.core.jobs import get_job, list_jobs
+from jobboard.core.jobs import add_queue_positions, get_job, list_jobs
+from jobboard.core.models import JobStatus
 from jobboard.state import live
 from jobboard.state.rows import JobRow, job_row
 from jobboard.state.session import owner_of, token_of
@@ -79,8 +81,24 @@ class TasksState(rx.State):
             self.page -= 1
             self._refresh()
 
+    def _refresh_queue_positions(self) -> None:
+        queued = [
+            {"id": r.id, "kind": r.kind, "status": r.status, "progress_data": {}}
+            for r in self.rows
+            if r.status == JobStatus.QUEUED
+        ]
+        add_queue_positions(queued)
+        steps = {j["id"]: j["progress_data"].get("current_step") for j in queued}
+        for index, row in enumerate(self.rows):
+            if steps.get(row.id) and steps[row.id] != row.step:
+                self.rows[index] = dataclasses.replace(row, step=steps[row.id])
+
     def apply_job_event(self, event: dict[str, Any]) -> None:
         job = _event_job(event)
+        if job["status"] != JobStatus.QUEUED and any(
+            r.status == JobStatus.QUEUED for r in self.rows
+        ):
+            self._refresh_queue_positions()  # the line moved
         for index, row in enumerate(self.rows):
             if row.id == job["id"]:
                 if event["version"] > row.version:  # older events are stale

@@ -16,7 +16,7 @@ import reflex as rx
 from reflex.event import EventSpec, fix_events
 from reflex.state import StateUpdate
 
-from jobboard.core import events
+from jobboard.core import events, jobs
 from jobboard.core.redis import get_async_redis
 
 if TYPE_CHECKING:
@@ -151,3 +151,13 @@ async def subscribe_events(app: App) -> None:
                     pass
     finally:
         dispatcher.cancel()
+
+
+async def reap_stuck_jobs_forever() -> None:
+    """Lifespan task: jobs whose worker died end `failed` even when no worker is running."""
+    while True:
+        try:
+            await asyncio.to_thread(jobs.reap_stuck_jobs)
+        except Exception:
+            log.exception("stuck-job check failed")
+        await asyncio.sleep(2)

@@ -6,6 +6,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
+from jobboard.core.format import human_seconds
 from jobboard.core.jobs import KINDS
 from jobboard.core.models import JobStatus
 
@@ -31,22 +32,10 @@ class JobRow:
     updated_text: str = ""
     completed_text: str = ""
     error: str = ""
+    can_cancel: bool = False
+    can_retry: bool = False
+    can_retry_rows: bool = False
     version: int = 0
-
-
-def human_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds < 10:
-        return f"{max(0.0, seconds):.1f} s"
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, sec = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {sec:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -95,5 +84,8 @@ def job_row(job: dict[str, Any]) -> JobRow:
         updated_text=_when(job.get("updated_at")),
         completed_text=_when(job.get("completed_at")),
         error=((job.get("error_data") or {}).get("message") or ""),
+        can_cancel=active,
+        can_retry=status in (JobStatus.FAILED, JobStatus.CANCELLED),
+        can_retry_rows=not active and bool((job.get("result_data") or {}).get("failed_rows")),
         version=int(job.get("version") or 0),
     )

@@ -134,3 +134,32 @@ def test_every_open_tab_follows_the_job(browser: Browser, app_url: str, tmp_path
     finally:
         for ctx in contexts:
             ctx.close()
+
+
+def test_cancel_a_long_job_from_the_tasks_page(page: Page, app_url: str, tmp_path: Path) -> None:
+    big = tmp_path / "cancel-me.csv"
+    with big.open("w") as out:
+        out.write("sku,title\n")
+        out.writelines(f"X-{i},Cancel test {i}\n" for i in range(400_000))
+    page.goto(f"{app_url}/tasks")
+    job = jobs.submit(
+        "product_upload",
+        owner_id=get_settings().local_user,
+        title="cancel-me.csv",
+        params={"path": str(big), "filename": "cancel-me.csv"},
+    )
+    row = page.locator(f'[data-job-id="{job.id}"]')
+    expect(row.locator("[data-field=status]")).to_have_text("processing", timeout=20_000)
+    row.locator('[data-action="cancel"]').click()
+    expect(row.locator("[data-field=status]")).to_have_text("cancelled", timeout=15_000)
+    expect(row.locator('[data-action="cancel"]')).to_have_count(0)
+    row.locator('[data-action="retry"]').click()
+    page.wait_for_url(re.compile(r".*/tasks/(?!" + job.id + ")[0-9a-f-]{36}$"))
+    expect(page.get_by_role("heading", name="cancel-me.csv")).to_be_visible()
+    retried = page.url.rsplit("/", 1)[1]
+    page.locator('[data-action="cancel"]').click()  # from the job's page this time
+    expect(page.locator("[data-field=status]").first).to_have_text("cancelled", timeout=15_000)
+    assert jobs.get_job(retried, get_settings().local_user)["status"] == "cancelled"
+    page.goto(f"{app_url}/tasks/{job.id}")
+    expect(page.locator("#job-error")).to_contain_text("cancelled at")
+    expect(page.locator("#job-error")).to_contain_text("of 400,000 rows done")

@@ -13,7 +13,7 @@ from jobboard.core import jobs
 from jobboard.core.products import list_products
 from jobboard.core.settings import get_settings, normalize_database_url
 from scripts.stack import Stack
-from tests.conftest import SHOPIFY_SAMPLE, wait_for
+from tests.conftest import SHOPIFY_SAMPLE, isolated_stack, wait_for
 
 PG_URL = os.environ.get("JOBBOARD_TEST_POSTGRES_URL", "")
 pytestmark = [
@@ -33,17 +33,10 @@ def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         conn.execute(f'CREATE DATABASE "{name}"')
     db_url = normalize_database_url(admin_url.rsplit("/", 1)[0] + "/" + name)
     var_dir = tmp_path_factory.mktemp("pg")
-    stack = Stack(var_dir, workers=1, app=False, env={"REDIS_URL": "", "DATABASE_URL": db_url})
-    saved = {k: os.environ.get(k, "") for k in ("REDIS_URL", "DATABASE_URL", "JOBBOARD_VAR_DIR")}
     try:
-        stack.start()
-        os.environ.update({k: stack.env[k] for k in saved})
-        get_settings.cache_clear()
-        yield stack
+        with isolated_stack(var_dir, workers=1, database_url=db_url) as stack:
+            yield stack
     finally:
-        stack.stop()
-        os.environ.update(saved)
-        get_settings.cache_clear()
         from jobboard.core.db import _engine_for
 
         _engine_for(db_url).dispose()

@@ -1,0 +1,52 @@
+"""Cancel / retry buttons for one job (Tasks row, job page, header panel)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from jobboard.state.actions import JobActionsState
+from jobboard.state.rows import JobRow
+
+
+def cancel_button(job: rx.Var[JobRow], size: str = "1") -> rx.Component:
+    return rx.cond(
+        job.can_cancel,
+        rx.button(
+            rx.icon("circle-stop", size=14),
+            "Cancel",
+            size=size,
+            variant="soft",
+            color_scheme="red",
+            on_click=JobActionsState.cancel(job.id).stop_propagation.prevent_default,
+            custom_attrs={"data-action": "cancel"},
+        ),
+    )
+
+
+def job_actions(job: rx.Var[JobRow], size: str = "1") -> rx.Component:
+    return rx.hstack(
+        cancel_button(job, size),
+        rx.cond(
+            job.can_retry,
+            rx.button(
+                rx.icon("rotate-ccw", size=14),
+                "Retry",
+                size=size,
+                variant="soft",
+                on_click=JobActionsState.retry(job.id, False),
+                custom_attrs={"data-action": "retry"},
+            ),
+        ),
+        rx.cond(
+            job.can_retry_rows,
+            rx.button(
+                "Retry failed rows",
+                size=size,
+                variant="soft",
+                color_scheme="orange",
+                on_click=JobActionsState.retry(job.id, True),
+                custom_attrs={"data-action": "retry-failed-rows"},
+            ),
+        ),
+        spacing="2",
+    )

@@ -1,0 +1,157 @@
+"""Cancel, stop, retry, stuck-job detection and queue positions, with real workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rq.job import Job as RQJob
+
+from jobboard.core import jobs
+from jobboard.core.products import list_products
+from jobboard.core.redis import get_redis
+from scripts.stack import Stack
+from tests.conftest import isolated_stack, wait_for
+
+
+def big_csv(path: Path, rows: int) -> Path:
+    with path.open("w") as out:
+        out.write("sku,title,price\n")
+        out.writelines(f"C-{i},Control test {i},{i % 40 + 0.5}\n" for i in range(rows))
+    return path
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def submit(owner: str, path: Path) -> str:
+    params = {"path": str(path), "filename": path.name}
+    return jobs.submit("product_upload", owner_id=owner, title=path.name, params=params).id
+
+
+def status_is(job_id: str, owner: str, *statuses: str) -> Callable[[], Any]:
+    return lambda: (j := jobs.get_job(job_id, owner)) and j["status"] in statuses and j
+
+
+def running(job_id: str, owner: str) -> dict[str, Any]:
+    return wait_for(
+        lambda: (
+            (j := jobs.get_job(job_id, owner))
+            and j["status"] == "processing"
+            and (j["progress_data"].get("processed") or 0) > 0
+            and j
+        ),
+        30,
+        "the job to run",
+    )
+
+
+def test_cancel_a_queued_job_removes_it_from_the_queue(tmp_path: Path, owner: str) -> None:
+    with isolated_stack(tmp_path, workers=0):  # nobody takes the job: it stays queued
+        job_id = submit(owner, big_csv(tmp_path / "q.csv", 10))
+        assert jobs.get_job(job_id, owner)["status"] == "queued"
+        assert jobs.get_queue("uploads").get_job_position(job_id) == 0
+        assert jobs.cancel(job_id, owner) == "cancelled"
+        job = jobs.get_job(job_id, owner)
+        assert job["status"] == "cancelled"
+        assert job["error_data"]["message"] == "cancelled before it started"
+        assert jobs.get_queue("uploads").get_job_position(job_id) is None
+        assert RQJob.fetch(job_id, connection=get_redis()).get_status() == "canceled"
+
+
+def test_queued_jobs_know_their_place_in_line(tmp_path: Path, owner: str) -> None:
+    with isolated_stack(tmp_path, workers=0):
+        ids = [submit(owner, big_csv(tmp_path / f"{n}.csv", 10)) for n in range(3)]
+        steps = [jobs.get_job(i, owner)["progress_data"]["current_step"] for i in ids]
+        assert steps == ["1st in line", "2nd in line", "3rd in line"]
+        assert jobs.get_job(ids[2], owner)["progress_data"]["queue_position"] == 3
+
+
+def test_cancel_a_running_job_keeps_what_it_finished(
+    services: Stack, owner: str, tmp_path: Path
+) -> None:
+    job_id = submit(owner, big_csv(tmp_path / "long.csv", 400_000))
+    running(job_id, owner)
+    clicked = time.monotonic()
+    assert jobs.cancel(job_id, owner) == "processing"
+    job = wait_for(status_is(job_id, owner, "cancelled", "completed", "failed"), 15, "cancel")
+    assert job["status"] == "cancelled", job
+    assert time.monotonic() - clicked < jobs.CANCEL_GRACE_SECONDS  # cooperative, no kill
+    message = job["error_data"]["message"]
+    assert message.startswith("cancelled at ") and " of 400,000 rows done" in message
+    imported = job["result_data"]["imported"]
+    assert 0 < imported < 400_000
+    assert f"{imported:,} products imported" in message
+    assert list_products(owner, limit=1)[1] == imported  # what it finished is kept
+
+
+def test_force_stop_ends_a_running_job_and_the_worker_goes_on(
+    services: Stack, owner: str, tmp_path: Path
+) -> None:
+    job_id = submit(owner, big_csv(tmp_path / "stop.csv", 400_000))
+    running(job_id, owner)
+    jobs.force_stop(job_id)
+    job = wait_for(status_is(job_id, owner, "cancelled"), 15, "the stop")
+    assert "(stopped)" in job["error_data"]["message"] or "stopped" in job["error_data"]["message"]
+    # The worker survived its work horse and takes the next job.
+    nxt = submit(owner, big_csv(tmp_path / "next.csv", 100))
+    assert wait_for(status_is(nxt, owner, "completed"), 30, "the next job")
+
+
+def test_killed_worker_fails_its_job_within_15_seconds(tmp_path: Path, owner: str) -> None:
+    with isolated_stack(tmp_path, workers=2) as stack:
+        job_id = submit(owner, big_csv(tmp_path / "kill.csv", 600_000))
+        running(job_id, owner)
+        worker_name = RQJob.fetch(job_id, connection=get_redis()).worker_name
+        victim = next(p for p in stack.worker_procs if worker_name in " ".join(p.args))
+        # The worker and its work horse (RQ gives the horse a process group of its own).
+        for pid in [*children_of(victim.pid), victim.pid]:
+            os.kill(pid, signal.SIGKILL)
+        killed = time.monotonic()
+        job = wait_for(status_is(job_id, owner, "failed"), 15, "the reaper")
+        assert time.monotonic() - killed < 15
+        assert job["error_data"]["message"] == "the worker stopped unexpectedly"
+
+
+def test_retry_only_the_rows_that_failed(
+    services: Stack, owner: str, upload_file: Callable[[str, bytes], Path]
+) -> None:
+    data = b"sku,title,price\nA-1,Good,1\n,No sku,2\nA-3,Bad price,abc\nA-4,Good too,4\n"
+    first = submit(owner, upload_file("rows.csv", data))
+    done = wait_for(status_is(first, owner, "completed"), 30, "the first run")
+    assert done["result_data"]["failed_rows"] == [3, 4]
+    with pytest.raises(jobs.JobError):
+        jobs.retry(first, owner)  # completed: only its failed rows can be retried
+    again = jobs.retry(first, owner, only_failed_rows=True)
+    assert again.params["retry_of"] == first and again.title == "rows.csv (failed rows)"
+    redo = wait_for(status_is(again.id, owner, "completed"), 30, "the retry")
+    result = redo["result_data"]
+    assert (result["imported"], result["updated"], result["skipped"]) == (0, 0, 2)
+    assert [e["row"] for e in result["errors"]] == [3, 4]
+
+
+def test_retry_a_failed_job(
+    services: Stack, owner: str, upload_file: Callable[[str, bytes], Path]
+) -> None:
+    path = upload_file("broken.csv", b"a,b\n1,2\n")
+    first = submit(owner, path)
+    wait_for(status_is(first, owner, "failed"), 30, "the failure")
+    path.write_bytes(b"sku,title\nX-1,Fixed\n")  # the user fixed the file
+    again = jobs.retry(first, owner)
+    done = wait_for(status_is(again.id, owner, "completed"), 30, "the retry")
+    assert done["result_data"]["imported"] == 1
