@@ -36,9 +36,15 @@ class JobKind:
 
 
 KINDS: dict[str, JobKind] = {
-    "product_upload": JobKind(
-        "product_upload", "Product upload", "workers.product_upload.run", "uploads"
-    ),
+    k.name: k
+    for k in (
+        JobKind("product_upload", "Product upload", "workers.product_upload.run", "uploads"),
+        JobKind("find_duplicates", "Find duplicates", "workers.ai_catalog.find_duplicates", "ai"),
+        JobKind("auto_categorize", "Auto-categorize", "workers.ai_catalog.auto_categorize", "ai"),
+        JobKind("auto_match", "Auto-match file", "workers.ai_catalog.auto_match", "ai"),
+        JobKind("describe_products", "Write descriptions", "workers.ai_describe.run", "ai"),
+        JobKind("export_catalog", "Export catalog", "workers.export.run", "exports"),
+    )
 }
 QUEUES = sorted({k.queue for k in KINDS.values()})
 

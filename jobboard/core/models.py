@@ -70,6 +70,7 @@ class Product(SQLModel, table=True):
     description: str = ""
     vendor: str = Field(default="", max_length=255)
     product_type: str = Field(default="", max_length=255)
+    category: str = Field(default="", max_length=255)
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     price: float | None = None
     options: list[dict[str, Any]] = Field(

@@ -137,3 +137,29 @@ def list_products(owner_id: str, *, offset: int = 0, limit: int = 25) -> tuple[l
             .limit(limit)
         ).all()
     return list(rows), int(total)
+
+
+def get_products(owner_id: str, ids: Sequence[int] | None = None) -> list[Product]:
+    """The owner's products (all, or these ids), oldest first."""
+    with session_scope() as session:
+        query = select(Product).where(Product.owner_id == owner_id)
+        if ids is not None:
+            query = query.where(col(Product.id).in_(list(ids)))
+        return list(session.exec(query.order_by(col(Product.id))).all())
+
+
+def update_fields(owner_id: str, field: str, values: dict[int, str]) -> int:
+    """Set one text field (category, description) on the owner's products; returns how many."""
+    if field not in ("category", "description"):
+        raise ValueError(f"{field} cannot be set this way")
+    changed = 0
+    now = utcnow()
+    with session_scope() as session:
+        for product in session.exec(
+            select(Product).where(Product.owner_id == owner_id, col(Product.id).in_(list(values)))
+        ):
+            setattr(product, field, values[product.id])
+            product.updated_at = now
+            session.add(product)
+            changed += 1
+    return changed
