@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from jobboard.api import create_api
-from jobboard.pages import job_detail, products, settings, tasks, upload  # noqa: F401
+from jobboard.pages import ai, job_detail, products, settings, tasks, upload  # noqa: F401
 from jobboard.state.live import reap_stuck_jobs_forever, subscribe_events
 
 

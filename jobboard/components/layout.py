@@ -13,6 +13,7 @@ NAV = (
     ("Upload", "/upload"),
     ("Tasks", "/tasks"),
     ("Products", "/products"),
+    ("AI", "/ai"),
     ("Settings", "/settings"),
 )
 

@@ -81,6 +81,121 @@ def result_section() -> rx.Component:
     )
 
 
+def simple_table(rows: rx.Var, columns: list[tuple[str, str]], table_id: str) -> rx.Component:
+    return rx.table.root(
+        rx.table.header(rx.table.row(*(rx.table.column_header_cell(h) for h, _ in columns))),
+        rx.table.body(
+            rx.foreach(rows, lambda r: rx.table.row(*(rx.table.cell(r[k]) for _, k in columns)))
+        ),
+        variant="surface",
+        size="1",
+        width="100%",
+        id=table_id,
+    )
+
+
+def ai_results() -> rx.Component:
+    """Readable results of AI and export jobs, with their one-click actions."""
+    return rx.vstack(
+        rx.cond(S.summary != "", rx.text(S.summary, weight="medium", id="result-summary")),
+        rx.cond(
+            S.dup_groups.length() > 0,
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("Similarity"),
+                        rx.table.column_header_cell("Products that look the same"),
+                    )
+                ),
+                rx.table.body(
+                    rx.foreach(
+                        S.dup_groups,
+                        lambda g: rx.table.row(
+                            rx.table.cell(rx.badge(g.score)),
+                            rx.table.cell(rx.vstack(rx.foreach(g.products, rx.text), spacing="1")),
+                        ),
+                    )
+                ),
+                variant="surface",
+                width="100%",
+                id="duplicate-groups",
+            ),
+        ),
+        rx.cond(
+            S.assignments.length() > 0,
+            rx.vstack(
+                rx.button(
+                    "Apply these categories",
+                    on_click=S.apply_result("category"),
+                    custom_attrs={"data-action": "apply"},
+                ),
+                simple_table(
+                    S.assignments,
+                    [("Product", "title"), ("Category", "category"), ("Confidence", "confidence")],
+                    "category-assignments",
+                ),
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            S.matched.length() > 0,
+            simple_table(
+                S.matched,
+                [
+                    ("Row", "row"),
+                    ("SKU", "sku"),
+                    ("Title", "title"),
+                    ("Catalog product", "product_title"),
+                    ("How", "method"),
+                    ("Score", "score"),
+                ],
+                "matched-rows",
+            ),
+        ),
+        rx.cond(
+            S.ambiguous.length() > 0,
+            simple_table(
+                S.ambiguous,
+                [("Row", "row"), ("Title", "title"), ("Could be", "candidates")],
+                "ambiguous-rows",
+            ),
+        ),
+        rx.cond(
+            S.unmatched.length() > 0,
+            simple_table(
+                S.unmatched, [("Row", "row"), ("SKU", "sku"), ("Title", "title")], "unmatched-rows"
+            ),
+        ),
+        rx.cond(
+            S.descriptions.length() > 0,
+            rx.vstack(
+                rx.button(
+                    "Apply these descriptions",
+                    on_click=S.apply_result("description"),
+                    custom_attrs={"data-action": "apply"},
+                ),
+                simple_table(
+                    S.descriptions,
+                    [("Product", "title"), ("Description", "description")],
+                    "descriptions",
+                ),
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            S.download_url != "",
+            rx.link(
+                rx.button(rx.icon("download"), "Download CSV"),
+                href=S.download_url,
+                is_external=True,
+                custom_attrs={"data-action": "download"},
+            ),
+        ),
+        width="100%",
+        spacing="3",
+    )
+
+
 def error_section() -> rx.Component:
     return rx.cond(
         S.job.error != "",
@@ -124,6 +239,7 @@ def details() -> rx.Component:
             field("Finished", job.completed_text),
         ),
         result_section(),
+        ai_results(),
         rx.cond(
             S.error_details != "",
             rx.el.details(

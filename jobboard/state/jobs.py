@@ -6,9 +6,11 @@ import dataclasses
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from jobboard.core.jobs import add_queue_positions, get_job, list_jobs
 from jobboard.core.models import JobStatus
+from jobboard.core.products import update_fields
 from jobboard.state import live
 from jobboard.state.rows import JobRow, job_row
 from jobboard.state.session import owner_of, token_of
@@ -113,6 +115,23 @@ class TasksState(rx.State):
             self.total += 1
 
 
+@dataclasses.dataclass
+class DupGroup:
+    score: str = ""
+    products: list[str] = dataclasses.field(default_factory=list)
+
+
+def _str_rows(rows: list[dict[str, Any]] | None, *fields: str) -> list[dict[str, str]]:
+    out = []
+    for row in rows or []:
+        item = {}
+        for name in fields:
+            value = row.get(name)
+            item[name] = f"{value:.3f}" if isinstance(value, float) else str(value or "")
+        out.append(item)
+    return out
+
+
 class JobDetailState(rx.State):
     job: JobRow = JobRow()
     found: bool = True
@@ -126,12 +145,19 @@ class JobDetailState(rx.State):
     has_result: bool = False
     row_errors: list[dict[str, str]] = []
     error_details: str = ""
-    params_text: str = ""
+    summary: str = ""
+    dup_groups: list[DupGroup] = []
+    assignments: list[dict[str, str]] = []
+    matched: list[dict[str, str]] = []
+    ambiguous: list[dict[str, str]] = []
+    unmatched: list[dict[str, str]] = []
+    descriptions: list[dict[str, str]] = []
+    download_url: str = ""
 
     def _show(self, job: dict[str, Any]) -> None:
         self.job = job_row(job)
         result = job.get("result_data") or {}
-        self.has_result = bool(result)
+        self.has_result = bool(result) and job["kind"] == "product_upload"
         self.filename = str(result.get("filename", ""))
         self.file_format = str(result.get("format", ""))
         self.total_rows = int(result.get("total_rows") or 0)
@@ -143,6 +169,80 @@ class JobDetailState(rx.State):
             for err in result.get("errors") or []
         ]
         self.error_details = str((job.get("error_data") or {}).get("details") or "")
+        self._show_ai(job["kind"], result)
+
+    def _show_ai(self, kind: str, result: dict[str, Any]) -> None:
+        """The readable parts of AI and export results."""
+        self.summary = ""
+        self.dup_groups = [
+            DupGroup(
+                f"{g.get('score', 0):.2f}",
+                [f"{p.get('title')} ({p.get('sku') or 'no SKU'})" for p in g.get("products", [])],
+            )
+            for g in result.get("groups") or []
+        ]
+        self.assignments = _str_rows(
+            result.get("assignments"), "product_id", "title", "category", "confidence"
+        )
+        self.matched = _str_rows(
+            result.get("matched"), "row", "sku", "title", "product_title", "method", "score"
+        )
+        self.ambiguous = [
+            {
+                "row": str(a.get("row", "")),
+                "title": str(a.get("title", "")),
+                "candidates": ", ".join(
+                    f"{c.get('title')} ({c.get('score', 0):.2f})" for c in a.get("candidates", [])
+                ),
+            }
+            for a in result.get("ambiguous") or []
+        ]
+        self.unmatched = _str_rows(result.get("unmatched"), "row", "sku", "title")
+        self.descriptions = _str_rows(
+            result.get("descriptions"), "product_id", "title", "description"
+        )
+        self.download_url = str(result.get("download_url") or "")
+        if kind == "find_duplicates" and result:
+            self.summary = (
+                f"Compared {result.get('compared', 0):,} products: "
+                f"{result.get('groups_total', len(self.dup_groups)):,} groups of likely duplicates."
+            )
+        elif kind == "auto_categorize" and result:
+            counts = result.get("counts") or {}
+            self.summary = "; ".join(f"{name}: {n:,}" for name, n in counts.items())
+        elif kind == "auto_match" and result:
+            self.summary = (
+                f"{result.get('matched_count', 0):,} matched, "
+                f"{result.get('ambiguous_count', 0):,} ambiguous, "
+                f"{result.get('unmatched_count', 0):,} unmatched of {result.get('rows', 0):,} rows"
+            )
+        elif kind == "describe_products" and result:
+            usage = result.get("usage") or {}
+            tokens = usage.get("total_tokens")
+            self.summary = f"{len(self.descriptions)} descriptions written" + (
+                f" · {tokens:,} tokens ({result.get('model', '')})" if tokens else ""
+            )
+        elif kind == "export_catalog" and result:
+            self.summary = (
+                f"{result.get('products', 0):,} products in {result.get('rows', 0):,} rows "
+                f"({result.get('format', '')} CSV, {result.get('size_bytes', 0) / 1024:,.0f} KiB)"
+            )
+
+    @rx.event
+    def apply_result(self, field: str) -> EventSpec:
+        """Write reviewed AI output (categories or descriptions) to the catalog."""
+        job = get_job(self.job.id, owner_of(self))
+        if job is None or job["status"] != JobStatus.COMPLETED:
+            return rx.toast.error("Only a completed job's result can be applied.")
+        result = job.get("result_data") or {}
+        if field == "category":
+            values = {int(a["product_id"]): a["category"] for a in result.get("assignments", [])}
+        else:
+            values = {
+                int(d["product_id"]): d["description"] for d in result.get("descriptions", [])
+            }
+        changed = update_fields(owner_of(self), field, values)
+        return rx.toast.success(f"Updated the {field} of {changed:,} products.")
 
     @rx.event
     def load(self) -> None:

@@ -1,0 +1,185 @@
+"""AI page: catalog jobs that run offline, and descriptions through an AI provider."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from jobboard.components.layout import page, pager
+from jobboard.state.ai import MATCH_UPLOAD_ID, AIState, PickRow
+
+S = AIState
+
+
+def scope_picker() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Which products", size="4"),
+            rx.radio_group.root(
+                rx.hstack(
+                    rx.radio_group.item(value="all", id="scope-all"),
+                    rx.text("The whole catalog"),
+                    rx.radio_group.item(value="selected", id="scope-selected"),
+                    rx.text("Only the products I select (", S.selected_ids.length(), " selected)"),
+                    align="center",
+                    spacing="2",
+                ),
+                value=S.scope,
+                on_change=S.set_scope,
+            ),
+            rx.cond(
+                S.scope == "selected",
+                rx.vstack(
+                    rx.table.root(
+                        rx.table.body(rx.foreach(S.rows, pick_row)),
+                        size="1",
+                        width="100%",
+                        id="product-picker",
+                    ),
+                    pager(
+                        S.page,
+                        S.page_count,
+                        S.total,
+                        S.prev_page,
+                        S.next_page,
+                        ("product", "products"),
+                    ),
+                    rx.button(
+                        "Clear selection", variant="ghost", size="1", on_click=S.clear_selection
+                    ),
+                    width="100%",
+                ),
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def pick_row(p: rx.Var[PickRow]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.checkbox(checked=p.selected, on_change=lambda checked: S.toggle(p.id, checked))
+        ),
+        rx.table.cell(p.title),
+        rx.table.cell(rx.code(p.sku)),
+        rx.table.cell(rx.text(p.category, color_scheme="gray", size="1")),
+        custom_attrs={"data-product-id": p.id},
+    )
+
+
+def job_card(title: str, text: str, *body: rx.Component) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(title, size="4"),
+            rx.text(text, size="2", color_scheme="gray"),
+            *body,
+            spacing="3",
+            height="100%",
+        ),
+        width="100%",
+    )
+
+
+def cards() -> rx.Component:
+    return rx.grid(
+        job_card(
+            "Find duplicate products",
+            "Groups near-identical products (same item listed twice, other words) with a "
+            "similarity score. Runs here, no provider needed.",
+            rx.hstack(
+                rx.text("Strictness", size="2"),
+                rx.select(
+                    ["0.95", "0.92", "0.88", "0.84", "0.80"],
+                    value=S.threshold,
+                    on_change=S.set_threshold,
+                    size="1",
+                ),
+                align="center",
+            ),
+            rx.button("Find duplicates", on_click=S.start_duplicates, id="start-duplicates"),
+        ),
+        job_card(
+            "Auto-categorize",
+            "Assigns each product to one of your categories, with a confidence. You review the "
+            "result and apply it with one click.",
+            rx.text_area(
+                placeholder="Shirts, Pants, Hats, Kitchen…",
+                value=S.categories_text,
+                on_change=S.set_categories_text,
+                id="categories",
+                width="100%",
+            ),
+            rx.button("Categorize", on_click=S.start_categorize, id="start-categorize"),
+        ),
+        job_card(
+            "Auto-match a file",
+            "Matches the rows of a supplier or marketplace file against your catalog: exact SKU "
+            "first, then by meaning. Says what matched, what is ambiguous and what is new.",
+            rx.upload.root(
+                rx.hstack(
+                    rx.icon("file-search", size=18),
+                    rx.foreach(
+                        rx.selected_files(MATCH_UPLOAD_ID),
+                        lambda name: rx.text(name, size="2", weight="medium"),
+                    ),
+                    rx.text("Choose or drop a CSV / JSON file", size="2"),
+                    spacing="2",
+                ),
+                id=MATCH_UPLOAD_ID,
+                max_files=1,
+                border="1px dashed var(--accent-7)",
+                border_radius="8px",
+                padding="0.8em",
+                width="100%",
+            ),
+            rx.button(
+                "Match",
+                on_click=S.start_match(rx.upload_files(upload_id=MATCH_UPLOAD_ID)),
+                id="start-match",
+            ),
+        ),
+        job_card(
+            "Write product descriptions",
+            "Drafts a description for each selected product through your AI provider, streamed "
+            "live. Review, then apply.",
+            rx.cond(
+                S.provider_ready,
+                rx.text(S.provider_message, size="1", color_scheme="green"),
+                rx.callout(
+                    S.provider_message,
+                    icon="key-round",
+                    color_scheme="orange",
+                    size="1",
+                    id="provider-missing",
+                ),
+            ),
+            rx.input(
+                placeholder="Tone or extra instructions (optional)",
+                value=S.instructions,
+                on_change=S.set_instructions,
+                width="100%",
+            ),
+            rx.button(
+                "Write descriptions",
+                on_click=S.start_describe,
+                disabled=~S.provider_ready,
+                id="start-describe",
+            ),
+        ),
+        columns=rx.breakpoints(initial="1", md="2"),
+        spacing="4",
+        width="100%",
+    )
+
+
+@rx.page(route="/ai", title="AI · Jobboard", on_load=AIState.load)
+def ai() -> rx.Component:
+    return page(
+        "AI over the catalog",
+        scope_picker(),
+        rx.cond(
+            S.error != "",
+            rx.callout(S.error, icon="triangle-alert", color_scheme="red", id="ai-error"),
+        ),
+        cards(),
+    )

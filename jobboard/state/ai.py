@@ -1,0 +1,195 @@
+"""AI page state: pick products, start catalog AI jobs."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import uuid
+
+import reflex as rx
+from reflex.event import EventSpec
+
+from jobboard.core import jobs
+from jobboard.core.ai import NOT_CONFIGURED_MESSAGE, provider_config
+from jobboard.core.products import list_products
+from jobboard.core.settings import get_settings
+from jobboard.state import live
+from jobboard.state.session import owner_of, token_of
+
+PAGE_SIZE = 10
+MATCH_UPLOAD_ID = "match-upload"
+MAX_DESCRIBE = 200
+
+
+@dataclasses.dataclass
+class PickRow:
+    id: int = 0
+    title: str = ""
+    sku: str = ""
+    category: str = ""
+    selected: bool = False
+
+
+class AIState(rx.State):
+    scope: str = "all"  # "all" | "selected"
+    rows: list[PickRow] = []
+    selected_ids: list[int] = []
+    total: int = 0
+    page: int = 1
+    categories_text: str = ""
+    instructions: str = ""
+    threshold: str = "0.88"
+    provider_ready: bool = False
+    provider_message: str = ""
+    error: str = ""
+
+    @rx.var
+    def page_count(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    def _refresh(self) -> None:
+        products, self.total = list_products(
+            owner_of(self), offset=(self.page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
+        chosen = set(self.selected_ids)
+        self.rows = [
+            PickRow(p.id or 0, p.title, p.sku or "", p.category, p.id in chosen) for p in products
+        ]
+
+    @rx.event
+    def load(self) -> None:
+        live.watch(owner_of(self), token_of(self), "page", None)
+        config = provider_config()
+        self.provider_ready = config is not None
+        self.provider_message = (
+            f"Using {config.model} at {config.base_url}." if config else NOT_CONFIGURED_MESSAGE
+        )
+        self.error = ""
+        self._refresh()
+
+    @rx.event
+    def set_scope(self, value: str) -> None:
+        self.scope = value
+
+    @rx.event
+    def set_threshold(self, value: str) -> None:
+        self.threshold = value
+
+    @rx.event
+    def set_categories_text(self, value: str) -> None:
+        self.categories_text = value
+
+    @rx.event
+    def set_instructions(self, value: str) -> None:
+        self.instructions = value
+
+    @rx.event
+    def toggle(self, product_id: int, checked: bool) -> None:
+        ids = set(self.selected_ids)
+        ids.add(product_id) if checked else ids.discard(product_id)
+        self.selected_ids = sorted(ids)
+        self._refresh()
+
+    @rx.event
+    def clear_selection(self) -> None:
+        self.selected_ids = []
+        self._refresh()
+
+    @rx.event
+    def next_page(self) -> None:
+        if self.page < self.page_count:
+            self.page += 1
+            self._refresh()
+
+    @rx.event
+    def prev_page(self) -> None:
+        if self.page > 1:
+            self.page -= 1
+            self._refresh()
+
+    def _product_ids(self) -> list[int] | None:
+        if self.scope == "all":
+            return None
+        if not self.selected_ids:
+            raise jobs.JobError("Select at least one product, or choose the whole catalog.")
+        return list(self.selected_ids)
+
+    def _start(self, kind: str, title: str, params: dict) -> EventSpec | None:
+        try:
+            job = jobs.submit(kind, owner_id=owner_of(self), title=title, params=params)
+        except Exception as exc:
+            self.error = f"Could not start the job: {exc}"
+            return None
+        return rx.redirect(f"/tasks/{job.id}")
+
+    def _scope_words(self) -> str:
+        return "whole catalog" if self.scope == "all" else f"{len(self.selected_ids)} products"
+
+    @rx.event
+    def start_duplicates(self) -> EventSpec | None:
+        self.error = ""
+        try:
+            ids = self._product_ids()
+            threshold = float(self.threshold)
+        except (jobs.JobError, ValueError) as exc:
+            self.error = str(exc)
+            return None
+        return self._start(
+            "find_duplicates",
+            f"Find duplicates ({self._scope_words()})",
+            {"product_ids": ids, "threshold": threshold},
+        )
+
+    @rx.event
+    def start_categorize(self) -> EventSpec | None:
+        self.error = ""
+        categories = [c.strip() for c in re.split(r"[,\n]", self.categories_text) if c.strip()]
+        if len(set(categories)) < 2:
+            self.error = "Type at least two categories, separated by commas or new lines."
+            return None
+        try:
+            ids = self._product_ids()
+        except jobs.JobError as exc:
+            self.error = str(exc)
+            return None
+        return self._start(
+            "auto_categorize",
+            f"Auto-categorize into {len(set(categories))} categories ({self._scope_words()})",
+            {"product_ids": ids, "categories": list(dict.fromkeys(categories))},
+        )
+
+    @rx.event
+    def start_describe(self) -> EventSpec | None:
+        self.error = ""
+        if provider_config() is None:
+            self.error = NOT_CONFIGURED_MESSAGE
+            return None
+        if self.scope == "all" or not self.selected_ids:
+            self.error = "Select the products to describe (up to 200)."
+            return None
+        if len(self.selected_ids) > MAX_DESCRIBE:
+            self.error = f"Select at most {MAX_DESCRIBE} products at a time."
+            return None
+        return self._start(
+            "describe_products",
+            f"Write descriptions for {len(self.selected_ids)} products",
+            {"product_ids": list(self.selected_ids), "instructions": self.instructions or None},
+        )
+
+    @rx.event
+    async def start_match(self, files: list[rx.UploadFile]) -> EventSpec | None:
+        self.error = ""
+        if not files:
+            self.error = "Choose the file to match against the catalog."
+            return None
+        upload = files[0]
+        name = upload.name or "upload"
+        data = await upload.read()
+        if len(data) > get_settings().max_upload_bytes:
+            self.error = f"{name} is larger than the upload limit."
+            return None
+        folder = get_settings().upload_dir / uuid.uuid4().hex
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / (re.sub(r"[^\w.\- ]+", "_", name).strip(" .") or "upload")
+        path.write_bytes(data)
+        return self._start("auto_match", f"Match {name}", {"path": str(path), "filename": name})
