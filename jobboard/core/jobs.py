@@ -460,6 +460,24 @@ def typical_duration(kind: str) -> float | None:
     return sum(spans) / len(spans) if spans else None
 
 
+def typical_rate(kind: str) -> float | None:
+    """Items per second of the last 20 completed jobs of this kind (for early ETAs)."""
+    with session_scope() as session:
+        rows = session.exec(
+            select(Job.started_at, Job.completed_at, Job.progress_data)
+            .where(Job.kind == kind, Job.status == JobStatus.COMPLETED)
+            .order_by(col(Job.completed_at).desc())
+            .limit(20)
+        ).all()
+    items = seconds = 0.0
+    for start, done, progress in rows:
+        total = (progress or {}).get("total")
+        if start and done and total:
+            items += total
+            seconds += max(0.001, (done - start).total_seconds())
+    return items / seconds if seconds else None
+
+
 def add_queue_positions(public_jobs: list[dict[str, Any]]) -> None:
     """Say where queued jobs stand: "3rd in line, starts in about 40 s"."""
     from rq import Worker

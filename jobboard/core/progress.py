@@ -19,13 +19,15 @@ from sqlmodel import col
 
 from jobboard.core import events
 from jobboard.core.db import session_scope
-from jobboard.core.jobs import JobCancelled, alive_key, cancel_key, to_public
+from jobboard.core.jobs import JobCancelled, alive_key, cancel_key, to_public, typical_rate
 from jobboard.core.models import Job, JobStatus
 from jobboard.core.redis import get_redis
 from jobboard.core.settings import get_settings
 
 # Speed is measured over this many recent seconds, so ETA follows the current pace.
 _SPEED_WINDOW = 5.0
+# Until a job has run this long, its ETA leans on how fast past jobs of its kind went.
+_HISTORY_WEIGHT_SECONDS = 10.0
 # A job is alive while its heartbeat key exists; the reaper fails it soon after it expires.
 HEARTBEAT_EVERY = 2.0
 HEARTBEAT_TTL = 6
@@ -52,6 +54,10 @@ class ProgressReporter:
         self._percentage: float | None = None
         self._extra: dict[str, Any] = {}
         self._started = time.monotonic()
+        try:
+            self._past_rate = typical_rate(job.kind)
+        except Exception:  # history is a refinement; never a reason to fail a job
+            self._past_rate = None
         self._last_flush = float("-inf")
         self._last_db = self._started
         self._samples: deque[tuple[float, int]] = deque()
@@ -149,11 +155,23 @@ class ProgressReporter:
             speed = self._speed(now, processed)
             if speed:
                 data["speed"] = round(speed, 1)
-                if total is not None:
-                    data["estimated_time_remaining"] = round(max(0, total - processed) / speed, 1)
+            if total is not None:
+                data["estimated_time_remaining"] = self._eta(now, total - processed, speed)
         if self._extra:
             data.update(self._extra)
         return data
+
+    def _eta(self, now: float, remaining: int, speed: float | None) -> float | None:
+        """Remaining time from the pace so far, blended early on with past jobs' pace."""
+        remaining = max(0, remaining)
+        live = remaining / speed if speed else None
+        past = remaining / self._past_rate if self._past_rate else None
+        if live is None or past is None:
+            eta = live if live is not None else past
+        else:
+            weight = min(1.0, (now - self._started) / _HISTORY_WEIGHT_SECONDS)
+            eta = weight * live + (1 - weight) * past
+        return None if eta is None else round(eta, 1)
 
     def _flush(self, now: float) -> None:
         with self._lock:

@@ -105,7 +105,10 @@ def test_trailing_update_goes_out_without_another_call(job: Job, inbox: queue.Qu
     reporter.close()
 
 
-def test_speed_eta_and_db_persistence(job: Job, inbox: queue.Queue) -> None:
+def test_speed_eta_and_db_persistence(
+    job: Job, inbox: queue.Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("jobboard.core.progress.typical_rate", lambda kind: None)  # no history
     reporter = ProgressReporter(job, interval=0, db_interval=0)
     reporter.update(processed=0, total=1000, step="Importing")
     time.sleep(0.3)  # let the clock move so a rate exists; not a timing assertion
@@ -119,3 +122,14 @@ def test_speed_eta_and_db_persistence(job: Job, inbox: queue.Queue) -> None:
         assert (
             session.get(Job, job.id).version == events.read_snapshots([job.id])[job.id]["version"]
         )
+
+
+def test_early_eta_leans_on_past_jobs_of_the_kind(
+    job: Job, inbox: queue.Queue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("jobboard.core.progress.typical_rate", lambda kind: 1000.0)
+    reporter = ProgressReporter(job, interval=0, db_interval=60)
+    reporter.update(processed=0, total=50_000, step="Importing")  # no pace of its own yet
+    data = reporter.close()
+    assert data["speed"] is None
+    assert data["estimated_time_remaining"] == pytest.approx(50.0)
