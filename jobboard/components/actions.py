@@ -9,42 +9,56 @@ from jobboard.state.rows import JobRow
 
 
 def cancel_button(job: rx.Var[JobRow], size: str = "1") -> rx.Component:
+    return cancel_bits(job.id, job.can_cancel, size)
+
+
+def cancel_bits(job_id: rx.Var[str], can_cancel: rx.Var[bool], size: str = "1") -> rx.Component:
     return rx.cond(
-        job.can_cancel,
+        can_cancel,
         rx.button(
             rx.icon("circle-stop", size=14),
             "Cancel",
             size=size,
             variant="soft",
             color_scheme="red",
-            on_click=JobActionsState.cancel(job.id).stop_propagation.prevent_default,
+            on_click=JobActionsState.cancel(job_id).stop_propagation.prevent_default,
             custom_attrs={"data-action": "cancel"},
         ),
     )
 
 
 def job_actions(job: rx.Var[JobRow], size: str = "1") -> rx.Component:
+    return action_bits(job.id, job.can_cancel, job.can_retry, job.can_retry_rows, size)
+
+
+def action_bits(
+    job_id: rx.Var[str],
+    can_cancel: rx.Var[bool],
+    can_retry: rx.Var[bool],
+    can_retry_rows: rx.Var[bool],
+    size: str = "1",
+) -> rx.Component:
     return rx.hstack(
-        cancel_button(job, size),
+        cancel_bits(job_id, can_cancel, size),
         rx.cond(
-            job.can_retry,
+            can_retry,
             rx.button(
                 rx.icon("rotate-ccw", size=14),
                 "Retry",
                 size=size,
                 variant="soft",
-                on_click=JobActionsState.retry(job.id, False),
+                on_click=JobActionsState.retry(job_id, False),
                 custom_attrs={"data-action": "retry"},
             ),
         ),
         rx.cond(
-            job.can_retry_rows,
+            can_retry_rows,
             rx.button(
                 "Retry failed rows",
                 size=size,
                 variant="soft",
                 color_scheme="orange",
-                on_click=JobActionsState.retry(job.id, True),
+                on_click=JobActionsState.retry(job_id, True),
                 custom_attrs={"data-action": "retry-failed-rows"},
             ),
         ),

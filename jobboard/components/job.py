@@ -26,11 +26,17 @@ def status_badge(status: rx.Var[str]) -> rx.Component:
 
 
 def progress_cell(job: rx.Var[JobRow]) -> rx.Component:
+    return progress_bits(job.percentage, job.percentage_text, job.step)
+
+
+def progress_bits(
+    percentage: rx.Var[float], percentage_text: rx.Var[str], step: rx.Var[str]
+) -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.progress(value=job.percentage.to(int), max=100, width="100%", size="2"),
+            rx.progress(value=percentage.to(int), max=100, width="100%", size="2"),
             rx.text(
-                job.percentage_text,
+                percentage_text,
                 size="2",
                 weight="medium",
                 min_width="3.5em",
@@ -40,7 +46,7 @@ def progress_cell(job: rx.Var[JobRow]) -> rx.Component:
             align="center",
             width="100%",
         ),
-        rx.text(job.step, size="1", color_scheme="gray", custom_attrs={"data-field": "step"}),
+        rx.text(step, size="1", color_scheme="gray", custom_attrs={"data-field": "step"}),
         spacing="1",
         width="100%",
     )

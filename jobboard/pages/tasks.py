@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from jobboard.components.actions import job_actions
-from jobboard.components.job import progress_cell, status_badge
+from jobboard.components.actions import action_bits
+from jobboard.components.job import progress_bits, status_badge
 from jobboard.components.layout import page, pager
 from jobboard.components.notifications import notification_permission_banner
 from jobboard.core.jobs import KINDS
@@ -41,29 +41,69 @@ def filters() -> rx.Component:
 
 
 def job_row(job: rx.Var[JobRow]) -> rx.Component:
+    # Plain values, not the row object: React.memo then re-renders only the rows that changed.
+    return task_row(
+        id=job.id,
+        kind_label=job.kind_label,
+        title=job.title,
+        created_text=job.created_text,
+        status=job.status,
+        percentage=job.percentage,
+        percentage_text=job.percentage_text,
+        step=job.step,
+        counts=job.counts,
+        speed=job.speed,
+        eta=job.eta,
+        duration=job.duration,
+        active=job.active,
+        can_cancel=job.can_cancel,
+        can_retry=job.can_retry,
+        can_retry_rows=job.can_retry_rows,
+    )
+
+
+@rx.memo
+def task_row(
+    id: rx.Var[str],
+    kind_label: rx.Var[str],
+    title: rx.Var[str],
+    created_text: rx.Var[str],
+    status: rx.Var[str],
+    percentage: rx.Var[float],
+    percentage_text: rx.Var[str],
+    step: rx.Var[str],
+    counts: rx.Var[str],
+    speed: rx.Var[str],
+    eta: rx.Var[str],
+    duration: rx.Var[str],
+    active: rx.Var[bool],
+    can_cancel: rx.Var[bool],
+    can_retry: rx.Var[bool],
+    can_retry_rows: rx.Var[bool],
+) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(job.kind_label, size="2", color_scheme="gray")),
+        rx.table.cell(rx.text(kind_label, size="2", color_scheme="gray")),
         rx.table.cell(
-            rx.link(job.title, href="/tasks/" + job.id, weight="medium"),
-            rx.text(job.created_text, size="1", color_scheme="gray"),
+            rx.link(title, href="/tasks/" + id, weight="medium"),
+            rx.text(created_text, size="1", color_scheme="gray"),
             max_width="18em",
         ),
-        rx.table.cell(status_badge(job.status)),
-        rx.table.cell(progress_cell(job), min_width="16em"),
-        rx.table.cell(rx.text(job.counts, size="2")),
+        rx.table.cell(status_badge(status)),
+        rx.table.cell(progress_bits(percentage, percentage_text, step), min_width="16em"),
+        rx.table.cell(rx.text(counts, size="2")),
         rx.table.cell(
             rx.cond(
-                job.active,
+                active,
                 rx.vstack(
-                    rx.text(job.speed, size="2"),
-                    rx.text(job.eta, size="1", color_scheme="gray"),
+                    rx.text(speed, size="2"),
+                    rx.text(eta, size="1", color_scheme="gray"),
                     spacing="0",
                 ),
-                rx.text(job.duration, size="2", color_scheme="gray"),
+                rx.text(duration, size="2", color_scheme="gray"),
             )
         ),
-        rx.table.cell(job_actions(job)),
-        custom_attrs={"data-job-id": job.id},
+        rx.table.cell(action_bits(id, can_cancel, can_retry, can_retry_rows)),
+        custom_attrs={"data-job-id": id},
         align="center",
     )
 

@@ -95,24 +95,33 @@ class TasksState(rx.State):
             if steps.get(row.id) and steps[row.id] != row.step:
                 self.rows[index] = dataclasses.replace(row, step=steps[row.id])
 
-    def apply_job_event(self, event: dict[str, Any]) -> None:
-        job = _event_job(event)
-        if job["status"] != JobStatus.QUEUED and any(
-            r.status == JobStatus.QUEUED for r in self.rows
-        ):
-            self._refresh_queue_positions()  # the line moved
-        for index, row in enumerate(self.rows):
-            if row.id == job["id"]:
-                if event["version"] > row.version:  # older events are stale
-                    self.rows[index] = job_row(job)
-                return
+    def apply_job_events(self, batch: list[dict[str, Any]]) -> None:
+        """Apply a batch; the rows var is assigned once, so the browser gets one small delta."""
+        rows = list(self.rows)
+        position = {row.id: i for i, row in enumerate(rows)}
+        changed = line_moved = False
         filters = self._filters()
-        if any(value and job[name] != value for name, value in filters.items()):
-            return
-        # A job newer than the top row belongs at the top of page 1.
-        if self.page == 1 and (not self.rows or job["created_at"] >= self.rows[0].created_at):
-            self.rows = [job_row(job), *self.rows[: PAGE_SIZE - 1]]
-            self.total += 1
+        for event in batch:
+            job = _event_job(event)
+            line_moved |= job["status"] != JobStatus.QUEUED
+            i = position.get(job["id"])
+            if i is not None:
+                if event["version"] > rows[i].version:  # older events are stale
+                    rows[i] = job_row(job)
+                    changed = True
+                continue
+            if any(value and job[name] != value for name, value in filters.items()):
+                continue
+            # A job newer than the top row belongs at the top of page 1.
+            if self.page == 1 and (not rows or job["created_at"] >= rows[0].created_at):
+                rows = [job_row(job), *rows[: PAGE_SIZE - 1]]
+                position = {row.id: n for n, row in enumerate(rows)}
+                self.total += 1
+                changed = True
+        if changed:
+            self.rows = rows
+        if line_moved and any(r.status == JobStatus.QUEUED for r in rows):
+            self._refresh_queue_positions()
 
 
 @dataclasses.dataclass

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 
 class LiveView(Protocol):
+    """A state that follows job events: `apply_job_event` (or `apply_job_events` for a batch)."""
+
     def apply_job_event(self, event: dict[str, Any]) -> list[EventSpec] | None:
         """Update the view; may return browser events (toasts, notifications) to run."""
 
@@ -62,10 +64,13 @@ async def _deliver(
     try:
         state_token = rx.BaseStateToken(ident=token, cls=classes[0])
         async with app.modify_state(state_token) as root:
-            states = [await root.get_state(cls) for cls in classes]
-            for event in batch:
-                for state in states:
-                    browser_events.extend(state.apply_job_event(event) or ())  # type: ignore[attr-defined]
+            for cls in classes:
+                state = await root.get_state(cls)
+                if hasattr(state, "apply_job_events"):  # batch-aware view
+                    browser_events.extend(state.apply_job_events(batch) or ())
+                else:
+                    for event in batch:
+                        browser_events.extend(state.apply_job_event(event) or ())
         if browser_events and app.event_namespace is not None:
             update = StateUpdate(events=fix_events(browser_events))
             await app.event_namespace.emit_update(update, token)
