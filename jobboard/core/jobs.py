@@ -33,12 +33,15 @@ class JobKind:
     label: str
     func: str  # dotted path of the worker function, so core never imports workers
     queue: str
+    unit: str = "products"  # what `processed` / `total` count
 
 
 KINDS: dict[str, JobKind] = {
     k.name: k
     for k in (
-        JobKind("product_upload", "Product upload", "workers.product_upload.run", "uploads"),
+        JobKind(
+            "product_upload", "Product upload", "workers.product_upload.run", "uploads", "rows"
+        ),
         JobKind("find_duplicates", "Find duplicates", "workers.ai_catalog.find_duplicates", "ai"),
         JobKind("auto_categorize", "Auto-categorize", "workers.ai_catalog.auto_categorize", "ai"),
         JobKind("auto_match", "Auto-match file", "workers.ai_catalog.auto_match", "ai"),
@@ -222,13 +225,15 @@ def on_rq_failure(rq_job: Any, connection: Any, exc_type: Any, exc: Any, tb: Any
     fail(rq_job.id, failure_message(exc) if exc else "the worker stopped unexpectedly")
 
 
-def cancel_summary(progress: dict[str, Any], result: dict[str, Any] | None) -> str:
+def cancel_summary(
+    progress: dict[str, Any], result: dict[str, Any] | None, unit: str = "rows"
+) -> str:
     """E.g. "cancelled at 40 %: 312 of 780 rows done, 300 products imported"."""
     pct = float(progress.get("percentage") or 0)
     text = f"cancelled at {pct:.0f} %"
     processed, total = progress.get("processed"), progress.get("total")
     if processed is not None and total:
-        text += f": {processed:,} of {total:,} rows done"
+        text += f": {processed:,} of {total:,} {unit} done"
         if result and "imported" in result:
             text += (
                 f", {result['imported']:,} products imported, {result.get('updated', 0):,} updated"
@@ -286,7 +291,8 @@ def force_stop(job_id: str) -> None:
             job_id,
             JobStatus.CANCELLED,
             error_data={
-                "message": cancel_summary(progress, job.result_data) + " (stopped)",
+                "message": cancel_summary(progress, job.result_data, KINDS[job.kind].unit)
+                + " (stopped)",
                 "details": None,
             },
             progress_data=progress
@@ -373,7 +379,10 @@ def run(job_id: str, handler: Callable[[Job, ProgressReporter], dict[str, Any]])
         _transition(
             job_id,
             JobStatus.CANCELLED,
-            error_data={"message": cancel_summary(progress, partial), "details": None},
+            error_data={
+                "message": cancel_summary(progress, partial, KINDS[job.kind].unit),
+                "details": None,
+            },
             progress_data=progress
             | {"current_step": "Cancelled", "estimated_time_remaining": None},
             result_data=partial,

@@ -183,6 +183,12 @@ def ai_results() -> rx.Component:
             ),
         ),
         rx.cond(
+            S.failed_items.length() > 0,
+            simple_table(
+                S.failed_items, [("Product", "title"), ("Why it failed", "error")], "failed-items"
+            ),
+        ),
+        rx.cond(
             S.download_url != "",
             rx.link(
                 rx.button(rx.icon("download"), "Download CSV"),

@@ -161,6 +161,7 @@ class JobDetailState(rx.State):
     ambiguous: list[dict[str, str]] = []
     unmatched: list[dict[str, str]] = []
     descriptions: list[dict[str, str]] = []
+    failed_items: list[dict[str, str]] = []
     download_url: str = ""
 
     def _show(self, job: dict[str, Any]) -> None:
@@ -210,6 +211,7 @@ class JobDetailState(rx.State):
         self.descriptions = _str_rows(
             result.get("descriptions"), "product_id", "title", "description"
         )
+        self.failed_items = _str_rows(result.get("failed"), "product_id", "title", "error")
         self.download_url = str(result.get("download_url") or "")
         if kind == "find_duplicates" and result:
             self.summary = (
@@ -241,8 +243,8 @@ class JobDetailState(rx.State):
     def apply_result(self, field: str) -> EventSpec:
         """Write reviewed AI output (categories or descriptions) to the catalog."""
         job = get_job(self.job.id, owner_of(self))
-        if job is None or job["status"] != JobStatus.COMPLETED:
-            return rx.toast.error("Only a completed job's result can be applied.")
+        if job is None or job["status"] in JobStatus.ACTIVE:
+            return rx.toast.error("Wait until the job has ended to apply its result.")
         result = job.get("result_data") or {}
         if field == "category":
             values = {int(a["product_id"]): a["category"] for a in result.get("assignments", [])}
