@@ -59,7 +59,8 @@ def _stamp_processor(dialect: str) -> Callable[[datetime], Any]:
     """How the timestamp columns store a value, so raw SQL writes what the ORM reads."""
     engine_dialect = get_engine().dialect
     column_type = Product.__table__.c.updated_at.type  # type: ignore[attr-defined]
-    return column_type.bind_processor(engine_dialect) or (lambda value: value)
+    processor = column_type.dialect_impl(engine_dialect).bind_processor(engine_dialect)
+    return processor or (lambda value: value)
 
 
 class ProductData(Protocol):

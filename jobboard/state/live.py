@@ -129,6 +129,11 @@ async def _dispatch_forever(app: App, queue: asyncio.Queue[dict[str, Any]]) -> N
             log.exception("could not dispatch %d job events", len(batch))
 
 
+def _owner_of_channel(channel: bytes | str) -> str:
+    name = channel.decode() if isinstance(channel, bytes) else channel
+    return name.removeprefix(events.EVENTS_PREFIX)
+
+
 async def subscribe_events(app: App) -> None:
     """Lifespan task: listen to every owner's events and dispatch them; reconnect on errors."""
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -141,7 +146,10 @@ async def subscribe_events(app: App) -> None:
                 await pubsub.psubscribe(events.EVENTS_PATTERN)
                 log.info("listening for job events")
                 async for message in pubsub.listen():
-                    if message["type"] == "pmessage":
+                    # Decode only events of owners with sessions in this process.
+                    if message["type"] == "pmessage" and _watchers.get(
+                        _owner_of_channel(message["channel"])
+                    ):
                         queue.put_nowait(events.decode(message["data"]))
             except asyncio.CancelledError:
                 raise
