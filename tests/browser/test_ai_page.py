@@ -1,0 +1,85 @@
+"""The AI page in Chromium: start a duplicate search, follow it, read and use its results."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from jobboard.core.products import upsert_products
+from jobboard.core.settings import get_settings
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass
+class Rec:
+    key: str
+    title: str
+    vendor: str = "Acme"
+    product_type: str = ""
+    sku: str | None = None
+    handle: str | None = None
+    description: str = ""
+    tags: list[str] = field(default_factory=list)
+    price: float | None = None
+    options: list[dict[str, Any]] = field(default_factory=list)
+    variants: list[dict[str, Any]] = field(default_factory=list)
+
+
+def seed() -> None:
+    upsert_products(
+        get_settings().local_user,
+        [
+            Rec("AI-1", "Blue Cotton T-Shirt", product_type="Shirts", sku="AI-1"),
+            Rec("AI-2", "T-Shirt, cotton, blue", product_type="Shirts", sku="AI-2"),
+            Rec(
+                "AI-3", "Stainless Steel Electric Kettle 1.7 L", product_type="Kitchen", sku="AI-3"
+            ),
+            Rec("AI-4", "Leather Hiking Boots", product_type="Shoes", sku="AI-4"),
+        ],
+    )
+
+
+def test_find_duplicates_from_the_ai_page(page: Page, app_url: str, empty_catalog: None) -> None:
+    seed()
+    page.goto(f"{app_url}/ai")
+    expect(page.locator("#start-duplicates")).to_be_visible()
+    # No provider in the tests: generation says how to set one up and refuses.
+    expect(page.locator("#provider-missing")).to_contain_text("JOBBOARD_AI_BASE_URL")
+    expect(page.locator("#start-describe")).to_be_disabled()
+
+    page.click("#start-duplicates")
+    page.wait_for_url(re.compile(r".*/tasks/[0-9a-f-]{36}$"))
+    status = page.locator("[data-field=status]").first
+    expect(status).to_have_text(re.compile("queued|processing|completed"))
+    expect(status).to_have_text("completed", timeout=60_000)
+    expect(page.locator("[data-field=percentage]").first).to_have_text("100 %")
+    groups = page.locator("#duplicate-groups")
+    expect(groups).to_contain_text("Blue Cotton T-Shirt")
+    expect(groups).to_contain_text("T-Shirt, cotton, blue")
+    expect(groups).not_to_contain_text("Kettle")
+    expect(page.locator("#result-summary")).to_contain_text("Compared 4 products")
+
+
+def test_categorize_then_apply(page: Page, app_url: str, empty_catalog: None) -> None:
+    seed()
+    page.goto(f"{app_url}/ai")
+    page.fill("#categories", "Shirts, Kitchen, Shoes")
+    page.click("#start-categorize")
+    page.wait_for_url(re.compile(r".*/tasks/[0-9a-f-]{36}$"))
+    expect(page.locator("[data-field=status]").first).to_have_text("completed", timeout=60_000)
+    table = page.locator("#category-assignments")
+    expect(table.locator("tr").filter(has_text="Kettle")).to_contain_text("Kitchen")
+    page.locator('[data-action="apply"]').click()
+    expect(
+        page.locator("[data-sonner-toast]").filter(has_text="Updated the category")
+    ).to_be_visible()
+    page.goto(f"{app_url}/ai")
+    page.locator("#scope-selected").click()
+    expect(
+        page.locator("[data-product-id]").filter(has_text="Leather Hiking Boots")
+    ).to_contain_text("Shoes")
