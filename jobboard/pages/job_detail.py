@@ -235,7 +235,7 @@ def details() -> rx.Component:
         rx.data_list.root(
             field("Job id", rx.code(job.id)),
             field("Kind", job.kind_label),
-            field("Rows", job.counts),
+            field("Processed", job.counts),
             rx.cond(job.active, field("Speed", job.speed)),
             rx.cond(job.active, field("Time left", job.eta)),
             rx.cond(job.active, rx.fragment(), field("Duration", job.duration)),

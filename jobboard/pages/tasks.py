@@ -116,7 +116,7 @@ def jobs_table() -> rx.Component:
                 rx.table.row(
                     *(
                         rx.table.column_header_cell(h)
-                        for h in ("Kind", "Job", "Status", "Progress", "Rows", "Speed / time", "")
+                        for h in ("Kind", "Job", "Status", "Progress", "Done", "Speed / time", "")
                     )
                 )
             ),

@@ -60,6 +60,7 @@ def job_row(job: dict[str, Any]) -> JobRow:
     duration = human_seconds((ended - started).total_seconds()) if started and ended else ""
     percentage = float(progress.get("percentage") or 0)
     spec = KINDS.get(job["kind"])
+    unit = spec.unit if spec else "items"
     return JobRow(
         id=job["id"],
         kind=job["kind"],
@@ -71,7 +72,7 @@ def job_row(job: dict[str, Any]) -> JobRow:
         percentage_text=f"{percentage:.0f} %",
         step=progress.get("current_step") or "",
         counts=counts,
-        speed=f"{speed:,.0f} rows/s" if speed and status == JobStatus.PROCESSING else "",
+        speed=f"{speed:,.0f} {unit}/s" if speed and status == JobStatus.PROCESSING else "",
         eta=(
             f"about {human_seconds(eta)} left"
             if eta is not None and status == JobStatus.PROCESSING
