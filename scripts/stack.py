@@ -57,6 +57,7 @@ class Stack:
         self.env["JOBBOARD_VAR_DIR"] = str(self.var_dir)
         self.redis: RedisServer | None = None
         self.worker_procs: list[subprocess.Popen[bytes]] = []
+        self._workers_started = 0
         self.app_proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -86,7 +87,9 @@ class Stack:
         )  # fmt: skip
 
     def start_worker(self) -> subprocess.Popen[bytes]:
-        n = len(self.worker_procs)
+        # Never reuse a name: RQ keys workers by name, and a replaced worker's name lingers.
+        self._workers_started += 1
+        n = self._workers_started
         name = f"jobboard-{os.getpid()}-{n}-{self.port}"
         proc = self._spawn(f"worker-{n}", [sys.executable, "-m", "workers", "--name", name])
         self.worker_procs.append(proc)
