@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from bench.common import Result, log, private_stack
+from scripts.stack import children_of
 
 NAME = "control"
 KILL_TARGET_S = 15.0
@@ -55,19 +56,6 @@ def _wait(
     raise TimeoutError(f"job {job_id} did not reach {statuses} within {timeout} s")
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 def cancel_times(runs: int) -> list[float]:
     from jobboard.core import jobs
     from jobboard.core.settings import get_settings
@@ -98,7 +86,7 @@ def kill_times(runs: int) -> list[float]:
             _wait(job_id, ("processing",), 60, need_progress=True)
             name = RQJob.fetch(job_id, connection=get_redis()).worker_name
             victim = next(p for p in stack.worker_procs if name in " ".join(p.args))
-            for pid in [*_children(victim.pid), victim.pid]:
+            for pid in [*children_of(victim.pid), victim.pid]:
                 os.kill(pid, signal.SIGKILL)
             killed = time.monotonic()
             done = _wait(job_id, ("failed",), 60)

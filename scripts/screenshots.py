@@ -9,14 +9,10 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, expect, sync_playwright
 
-from scripts.stack import ROOT, Stack
+from scripts.stack import CHROMIUM_ARGS, ROOT, Stack
 
 OUT = ROOT / "docs" / "screenshots"
 SAMPLE = ROOT / "tests" / "fixtures" / "shopify_product_template.csv"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 
 
 def shot_banners(browser: Browser, url: str) -> None:

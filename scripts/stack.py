@@ -17,6 +17,31 @@ from pathlib import Path
 from scripts.redis_server import RedisServer, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+# Debian's Chromium on a machine without internet: without the networking flags it floods
+# the closed network with refused connections.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def children_of(pid: int) -> list[int]:
+    """Direct child processes (e.g. an RQ worker's work horse, which has its own group)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
 
 
 def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:

@@ -13,19 +13,10 @@ from typing import Any
 
 import pytest
 
-from scripts.stack import Stack
+from scripts.stack import CHROMIUM_ARGS, Stack
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOPIFY_SAMPLE = ROOT / "tests" / "fixtures" / "shopify_product_template.csv"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _use_env(env: dict[str, str]) -> None:

@@ -15,7 +15,7 @@ from rq.job import Job as RQJob
 from jobboard.core import jobs
 from jobboard.core.products import list_products
 from jobboard.core.redis import get_redis
-from scripts.stack import Stack
+from scripts.stack import Stack, children_of
 from tests.conftest import isolated_stack, wait_for
 
 
@@ -24,19 +24,6 @@ def big_csv(path: Path, rows: int) -> Path:
         out.write("sku,title,price\n")
         out.writelines(f"C-{i},Control test {i},{i % 40 + 0.5}\n" for i in range(rows))
     return path
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def submit(owner: str, path: Path) -> str:
