@@ -6,6 +6,7 @@ same processes the same way.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -168,7 +169,12 @@ class Stack:
         if self.app_proc:
             stop_process(self.app_proc)
         for proc in self.worker_procs:
+            # RQ puts each work horse in a process group of its own: stop those too.
+            horses = children_of(proc.pid) if proc.poll() is None else []
             stop_process(proc)
+            for pid in horses:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         if self.redis:
             self.redis.stop()
 
