@@ -480,10 +480,12 @@ def typical_rate(kind: str) -> float | None:
         ).all()
     items = seconds = 0.0
     for start, done, progress in rows:
-        total = (progress or {}).get("total")
-        if start and done and total:
+        total = (progress or {}).get("total") or 0
+        span = (done - start).total_seconds() if start and done else 0
+        # Tiny jobs are mostly start-up time: their pace says nothing about a big one.
+        if total >= 1000 and span >= 1:
             items += total
-            seconds += max(0.001, (done - start).total_seconds())
+            seconds += span
     return items / seconds if seconds else None
 
 

@@ -27,7 +27,7 @@ from jobboard.core.settings import get_settings
 # Speed is measured over this many recent seconds, so ETA follows the current pace.
 _SPEED_WINDOW = 5.0
 # Until a job has run this long, its ETA leans on how fast past jobs of its kind went.
-_HISTORY_WEIGHT_SECONDS = 10.0
+_HISTORY_WEIGHT_SECONDS = 2.0
 # A job is alive while its heartbeat key exists; the reaper fails it soon after it expires.
 HEARTBEAT_EVERY = 2.0
 HEARTBEAT_TTL = 6
