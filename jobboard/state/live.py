@@ -52,10 +52,6 @@ def watch(owner_id: str, token: str, slot: str, state_class: type[rx.State] | No
         slots[slot] = state_class
 
 
-def watcher_count() -> int:
-    return sum(len(t) for t in _watchers.values())
-
-
 async def _deliver(
     app: App, token: str, classes: list[type[rx.State]], batch: list[dict[str, Any]]
 ) -> None:
