@@ -17,9 +17,15 @@ from jobboard.core.redis import get_redis
 from jobboard.core.settings import get_settings
 
 EVENTS_PATTERN = "jobboard:events:*"
+_ENDED = ("completed", "failed", "cancelled")
 EVENTS_PREFIX = "jobboard:events:"
 
 _PUBLISH = """
+-- A job that ended stays ended: a late progress event (from a work horse being stopped)
+-- must not reach pages after the final one.
+if redis.call('HGET', KEYS[1], 'ended') == '1' and ARGV[6] ~= '1' then
+  return tonumber(redis.call('HGET', KEYS[1], 'v'))
+end
 local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
 local floor = tonumber(ARGV[3])
 if v <= floor then
@@ -28,6 +34,9 @@ if v <= floor then
 end
 local payload = '{"version":' .. v .. ',"owner_id":' .. ARGV[4] .. ',"job":' .. ARGV[2] .. '}'
 redis.call('HSET', KEYS[1], 'payload', payload)
+if ARGV[6] == '1' then
+  redis.call('HSET', KEYS[1], 'ended', '1')
+end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('PUBLISH', ARGV[1], payload)
 return v
@@ -75,6 +84,7 @@ def publish(public_job: dict[str, Any], owner_id: str, floor_version: int = 0) -
                 floor_version,
                 _dumps(owner_id),
                 get_settings().snapshot_ttl_seconds,
+                "1" if public_job["status"] in _ENDED else "0",
             ],
         )
     )

@@ -84,3 +84,17 @@ def test_submit_without_redis_fails_visibly(
     [job], total = jobs.list_jobs(owner)
     assert total == 1 and job["status"] == "failed"
     assert job["error_data"]["message"].startswith("could not queue the job")
+
+
+def test_no_event_after_the_final_one(services: Stack, owner: str) -> None:
+    """A late progress report (a work horse being stopped) cannot undo an ending."""
+    job = _queued_job(owner)
+    started = jobs.start(job.id)
+    assert started is not None
+    ended = jobs.complete(job.id, {}, {})
+    assert ended is not None
+    late = jobs.to_public(started)  # what a still-running reporter would send
+    version = events.publish(late, owner)
+    snap = events.read_snapshots([job.id])[job.id]
+    assert snap["job"]["status"] == "completed"
+    assert version == snap["version"] == ended.version
