@@ -44,6 +44,7 @@ from jobboard.core.products import get_products
 from jobboard.core.progress import ProgressReporter
 from jobboard.core.settings import get_settings
 from workers import embeddings
+from workers.common import product_ids
 from workers.parsers import FileRejected, ProductRecord, RowError, parse_products
 
 DEFAULT_THRESHOLD = 0.88
@@ -140,19 +141,7 @@ def _product_ids(params: dict[str, Any]) -> list[int] | None:
     raw = params.get("product_ids")
     if raw is None:
         return None
-    if not isinstance(raw, list):
-        raise jobs.JobError("product_ids must be a list of product ids")
-    if not raw:
-        raise jobs.JobError("no products were selected")
-    ids: list[int] = []
-    for value in raw:
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise jobs.JobError(f"{value!r} is not a product id")
-        try:
-            ids.append(int(value))
-        except ValueError:
-            raise jobs.JobError(f"{value!r} is not a product id") from None
-    return list(dict.fromkeys(ids))
+    return product_ids(raw, empty_message="no products were selected")
 
 
 def _load_products(owner_id: str, ids: list[int] | None) -> list[Product]:

@@ -30,6 +30,7 @@ from workers.ai_provider import (
     provider_config,
     sum_usage,
 )
+from workers.common import product_ids, with_partial
 
 MAX_PRODUCTS = 200
 EXPECTED_TOKENS = 180  # a 60–120 word answer; only for the progress bar within a product
@@ -116,7 +117,7 @@ def describe_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
         raise
 
     if not result["descriptions"]:
-        raise _with_partial(jobs.JobError(_all_failed_message(result["failed"])), result)
+        raise with_partial(jobs.JobError(_all_failed_message(result["failed"])), result)
     progress.update(step="Finishing", processed=total, percentage=100)
     return result
 
@@ -297,24 +298,11 @@ def _all_failed_message(failed: list[dict[str, Any]]) -> str:
 
 def _product_ids(params: dict[str, Any]) -> list[int]:
     raw = params.get("product_ids")
-    if not isinstance(raw, list) or not raw:
-        raise jobs.JobError("select at least one product to describe")
-    ids: list[int] = []
-    for value in raw:
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise jobs.JobError(f"{value!r} is not a product id")
-        try:
-            ids.append(int(value))
-        except ValueError:
-            raise jobs.JobError(f"{value!r} is not a product id") from None
-    ids = list(dict.fromkeys(ids))
+    if raw is None:
+        raw = []
+    ids = product_ids(raw, empty_message="select at least one product to describe")
     if len(ids) > MAX_PRODUCTS:
         raise jobs.JobError(
             f"at most {MAX_PRODUCTS} products can be described in one job; {len(ids)} were selected"
         )
     return ids
-
-
-def _with_partial(exc: Exception, result: dict[str, Any]) -> Exception:
-    exc.partial_result = result  # type: ignore[attr-defined]
-    return exc

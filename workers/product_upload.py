@@ -10,6 +10,7 @@ from jobboard.core.models import Job
 from jobboard.core.products import upsert_products
 from jobboard.core.progress import ProgressReporter
 from jobboard.core.settings import get_settings
+from workers.common import with_partial
 from workers.parsers import FileRejected, ProductRecord, RowError, parse_products
 
 BATCH_SIZE = 2000
@@ -85,14 +86,8 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
         if batch:
             write_batch()
     except FileRejected as exc:
-        raise _partial(jobs.JobError(str(exc)), result) from None
+        raise with_partial(jobs.JobError(str(exc)), result) from None
     except Exception as exc:
-        raise _partial(exc, result) from exc
+        raise with_partial(exc, result) from exc
     progress.update(step="Finishing", processed=processed)
     return result
-
-
-def _partial(exc: Exception, result: dict[str, Any]) -> Exception:
-    """Attach what was already written so a failed job still says it."""
-    exc.partial_result = result  # type: ignore[attr-defined]
-    return exc
