@@ -49,24 +49,8 @@ def result_section() -> rx.Component:
                 S.row_errors.length() > 0,
                 rx.vstack(
                     rx.heading("Rows that were skipped", size="3"),
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                rx.table.column_header_cell("Row"),
-                                rx.table.column_header_cell("Reason"),
-                            )
-                        ),
-                        rx.table.body(
-                            rx.foreach(
-                                S.row_errors,
-                                lambda err: rx.table.row(
-                                    rx.table.cell(err["row"]), rx.table.cell(err["reason"])
-                                ),
-                            )
-                        ),
-                        variant="surface",
-                        id="row-errors",
-                        width="100%",
+                    simple_table(
+                        S.row_errors, [("Row", "row"), ("Reason", "reason")], "row-errors"
                     ),
                     rx.cond(
                         S.skipped > S.row_errors.length(),

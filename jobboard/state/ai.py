@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
+from typing import ClassVar
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -14,6 +15,7 @@ from jobboard.core.ai import NOT_CONFIGURED_MESSAGE, provider_config
 from jobboard.core.products import list_products
 from jobboard.core.settings import get_settings
 from jobboard.state import live
+from jobboard.state.paging import PagedState
 from jobboard.state.session import owner_of, token_of
 
 PAGE_SIZE = 10
@@ -30,12 +32,12 @@ class PickRow:
     selected: bool = False
 
 
-class AIState(rx.State):
+class AIState(PagedState, rx.State):
+    page_size: ClassVar[int] = PAGE_SIZE
+
     scope: str = "all"  # "all" | "selected"
     rows: list[PickRow] = []
     selected_ids: list[int] = []
-    total: int = 0
-    page: int = 1
     categories_text: str = ""
     instructions: str = ""
     threshold: str = "0.88"
@@ -43,13 +45,9 @@ class AIState(rx.State):
     provider_message: str = ""
     error: str = ""
 
-    @rx.var
-    def page_count(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
-
     def _refresh(self) -> None:
         products, self.total = list_products(
-            owner_of(self), offset=(self.page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+            owner_of(self), offset=self.offset, limit=self.page_size
         )
         chosen = set(self.selected_ids)
         self.rows = [
@@ -94,18 +92,6 @@ class AIState(rx.State):
     def clear_selection(self) -> None:
         self.selected_ids = []
         self._refresh()
-
-    @rx.event
-    def next_page(self) -> None:
-        if self.page < self.page_count:
-            self.page += 1
-            self._refresh()
-
-    @rx.event
-    def prev_page(self) -> None:
-        if self.page > 1:
-            self.page -= 1
-            self._refresh()
 
     def _product_ids(self) -> list[int] | None:
         if self.scope == "all":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -12,6 +12,7 @@ from jobboard.core.jobs import add_queue_positions, get_job, list_jobs
 from jobboard.core.models import JobStatus
 from jobboard.core.products import update_fields
 from jobboard.state import live
+from jobboard.state.paging import PagedState
 from jobboard.state.rows import JobRow, job_row
 from jobboard.state.session import owner_of, token_of
 
@@ -23,24 +24,12 @@ def _event_job(event: dict[str, Any]) -> dict[str, Any]:
     return event["job"] | {"version": event["version"]}
 
 
-class TasksState(rx.State):
+class TasksState(PagedState, rx.State):
+    page_size: ClassVar[int] = PAGE_SIZE
+
     rows: list[JobRow] = []
-    total: int = 0
-    page: int = 1
     status_filter: str = ALL
     kind_filter: str = ALL
-
-    @rx.var
-    def page_count(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
-
-    @rx.var
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @rx.var
-    def has_next(self) -> bool:
-        return self.page < self.page_count
 
     def _filters(self) -> dict[str, str | None]:
         return {
@@ -50,7 +39,7 @@ class TasksState(rx.State):
 
     def _refresh(self) -> None:
         jobs, total = list_jobs(
-            owner_of(self), offset=(self.page - 1) * PAGE_SIZE, limit=PAGE_SIZE, **self._filters()
+            owner_of(self), offset=self.offset, limit=self.page_size, **self._filters()
         )
         self.rows = [job_row(job) for job in jobs]
         self.total = total
@@ -70,18 +59,6 @@ class TasksState(rx.State):
     def set_kind_filter(self, value: str) -> None:
         self.kind_filter, self.page = value, 1
         self._refresh()
-
-    @rx.event
-    def next_page(self) -> None:
-        if self.has_next:
-            self.page += 1
-            self._refresh()
-
-    @rx.event
-    def prev_page(self) -> None:
-        if self.page > 1:
-            self.page -= 1
-            self._refresh()
 
     def _refresh_queue_positions(self) -> None:
         queued = [

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import reflex as rx
 
 from jobboard.core.models import JobStatus
 from jobboard.core.products import list_products
 from jobboard.state import live
+from jobboard.state.paging import PagedState
 from jobboard.state.session import owner_of, token_of
 
 PAGE_SIZE = 25
@@ -29,18 +30,14 @@ class ProductRow:
     updated: str = ""
 
 
-class ProductsState(rx.State):
-    rows: list[ProductRow] = []
-    total: int = 0
-    page: int = 1
+class ProductsState(PagedState, rx.State):
+    page_size: ClassVar[int] = PAGE_SIZE
 
-    @rx.var
-    def page_count(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+    rows: list[ProductRow] = []
 
     def _refresh(self) -> None:
         products, self.total = list_products(
-            owner_of(self), offset=(self.page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+            owner_of(self), offset=self.offset, limit=self.page_size
         )
         self.rows = [
             ProductRow(
@@ -68,16 +65,4 @@ class ProductsState(rx.State):
         # A finished upload changes the catalog: show it without a reload.
         job = event["job"]
         if job["kind"] == "product_upload" and job["status"] == JobStatus.COMPLETED:
-            self._refresh()
-
-    @rx.event
-    def next_page(self) -> None:
-        if self.page < self.page_count:
-            self.page += 1
-            self._refresh()
-
-    @rx.event
-    def prev_page(self) -> None:
-        if self.page > 1:
-            self.page -= 1
             self._refresh()

@@ -83,3 +83,20 @@ def test_categorize_then_apply(page: Page, app_url: str, empty_catalog: None) ->
     expect(
         page.locator("[data-product-id]").filter(has_text="Leather Hiking Boots")
     ).to_contain_text("Shoes")
+
+
+def test_products_page_paginates_on_the_server(
+    page: Page, app_url: str, empty_catalog: None
+) -> None:
+    upsert_products(
+        get_settings().local_user, [Rec(f"P-{n:02d}", f"Paged product {n:02d}") for n in range(30)]
+    )
+    page.goto(f"{app_url}/products")
+    expect(page.locator("#total-count")).to_have_text("30 products")
+    expect(page.get_by_text("Page 1 of 2")).to_be_visible()
+    expect(page.locator("[data-product-key]")).to_have_count(25)
+    page.click("#next-page")
+    expect(page.get_by_text("Page 2 of 2")).to_be_visible()
+    expect(page.locator("[data-product-key]")).to_have_count(5)
+    page.click("#prev-page")
+    expect(page.locator("[data-product-key]")).to_have_count(25)
