@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +119,58 @@ def isolated_stack(var_dir: Path, workers: int, database_url: str = "") -> Itera
         stack.stop()
         os.environ.update(saved)
         get_settings.cache_clear()
+
+
+@dataclass
+class ProductRec:
+    """A product as `upsert_products` takes it (the upload parser's records look the same)."""
+
+    title: str
+    sku: str | None = None
+    key: str = ""
+    handle: str | None = None
+    description: str = ""
+    vendor: str = ""
+    product_type: str = ""
+    tags: list[str] = field(default_factory=list)
+    price: float | None = None
+    options: list[dict[str, Any]] = field(default_factory=list)
+    variants: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.key = self.key or self.sku or self.title
+
+
+@contextlib.contextmanager
+def job_events(
+    owner: str, pick: Callable[[dict[str, Any]], Any] = lambda event: event
+) -> Iterator[list[Any]]:
+    """Collect `pick(event)` for every job event published for the owner while the block runs."""
+    import json
+    import threading
+
+    from jobboard.core import events
+
+    got: list[Any] = []
+    pubsub = events.get_redis().pubsub()
+    pubsub.subscribe(events.channel(owner))
+    pubsub.get_message(timeout=1)  # the subscribe confirmation
+    stop = threading.Event()
+
+    def pump() -> None:
+        # After the block, keep reading until the channel has been quiet for a moment.
+        while True:
+            msg = pubsub.get_message(timeout=0.2)
+            if msg and msg["type"] == "message":
+                got.append(pick(json.loads(msg["data"])))
+            elif stop.is_set():
+                return
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    try:
+        yield got
+    finally:
+        stop.set()
+        thread.join(5)
+        pubsub.close()

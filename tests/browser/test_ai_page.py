@@ -3,43 +3,30 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from jobboard.core.products import upsert_products
 from jobboard.core.settings import get_settings
+from tests.conftest import ProductRec
 
 pytestmark = pytest.mark.browser
-
-
-@dataclass
-class Rec:
-    key: str
-    title: str
-    vendor: str = "Acme"
-    product_type: str = ""
-    sku: str | None = None
-    handle: str | None = None
-    description: str = ""
-    tags: list[str] = field(default_factory=list)
-    price: float | None = None
-    options: list[dict[str, Any]] = field(default_factory=list)
-    variants: list[dict[str, Any]] = field(default_factory=list)
 
 
 def seed() -> None:
     upsert_products(
         get_settings().local_user,
         [
-            Rec("AI-1", "Blue Cotton T-Shirt", product_type="Shirts", sku="AI-1"),
-            Rec("AI-2", "T-Shirt, cotton, blue", product_type="Shirts", sku="AI-2"),
-            Rec(
-                "AI-3", "Stainless Steel Electric Kettle 1.7 L", product_type="Kitchen", sku="AI-3"
+            ProductRec("Blue Cotton T-Shirt", sku="AI-1", vendor="Acme", product_type="Shirts"),
+            ProductRec("T-Shirt, cotton, blue", sku="AI-2", vendor="Acme", product_type="Shirts"),
+            ProductRec(
+                "Stainless Steel Electric Kettle 1.7 L",
+                sku="AI-3",
+                vendor="Acme",
+                product_type="Kitchen",
             ),
-            Rec("AI-4", "Leather Hiking Boots", product_type="Shoes", sku="AI-4"),
+            ProductRec("Leather Hiking Boots", sku="AI-4", vendor="Acme", product_type="Shoes"),
         ],
     )
 
@@ -89,7 +76,8 @@ def test_products_page_paginates_on_the_server(
     page: Page, app_url: str, empty_catalog: None
 ) -> None:
     upsert_products(
-        get_settings().local_user, [Rec(f"P-{n:02d}", f"Paged product {n:02d}") for n in range(30)]
+        get_settings().local_user,
+        [ProductRec(f"Paged product {n:02d}", sku=f"P-{n:02d}") for n in range(30)],
     )
     page.goto(f"{app_url}/products")
     expect(page.locator("#total-count")).to_have_text("30 products")

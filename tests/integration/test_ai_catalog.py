@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from jobboard.core import events, jobs
+from jobboard.core import jobs
 from jobboard.core.products import get_products, upsert_products
 from scripts.stack import Stack
-from tests.conftest import wait_for
+from tests.conftest import ProductRec, job_events, wait_for
 
-
-@dataclass
-class Rec:
-    title: str
-    sku: str | None = None
-    key: str = ""
-    handle: str | None = None
-    description: str = ""
-    vendor: str = ""
-    product_type: str = ""
-    tags: list[str] = field(default_factory=list)
-    price: float | None = None
-    options: list[dict[str, Any]] = field(default_factory=list)
-    variants: list[dict[str, Any]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.key = self.key or self.sku or self.title
+Rec = ProductRec
 
 
 def seed(owner: str, records: list[Rec]) -> dict[str, int]:
@@ -53,24 +34,8 @@ def run_job(owner: str, kind: str, params: dict[str, Any], timeout: float = 60) 
 @pytest.fixture
 def steps_seen(services: Stack, owner: str) -> Iterator[list[dict[str, Any]]]:
     """Progress data of every event published for the owner while the test runs."""
-    seen: list[dict[str, Any]] = []
-    pubsub = events.get_redis().pubsub()
-    pubsub.subscribe(events.channel(owner))
-    pubsub.get_message(timeout=1)  # the subscribe confirmation
-    stop = threading.Event()
-
-    def pump() -> None:
-        while not stop.is_set():
-            msg = pubsub.get_message(timeout=0.1)
-            if msg and msg["type"] == "message":
-                seen.append(json.loads(msg["data"])["job"]["progress_data"])
-
-    thread = threading.Thread(target=pump, daemon=True)
-    thread.start()
-    yield seen
-    stop.set()
-    thread.join(2)
-    pubsub.close()
+    with job_events(owner, lambda event: event["job"]["progress_data"]) as seen:
+        yield seen
 
 
 def step_texts(seen: list[dict[str, Any]]) -> list[str]:

@@ -8,8 +8,6 @@ environment names the fake server. Real providers are never called.
 from __future__ import annotations
 
 import contextlib
-import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from jobboard.core import events, jobs
+from jobboard.core import jobs
 from jobboard.core.products import get_products, upsert_products
 from scripts.stack import Stack
-from tests.conftest import isolated_stack, wait_for
+from tests.conftest import isolated_stack, job_events, wait_for
 from tests.fake_openai import FakeOpenAI
 from workers.ai_provider import NOT_CONFIGURED_MESSAGE
 from workers.parsers import ProductRecord
@@ -96,30 +94,9 @@ def finished(job_id: str, owner: str, timeout: float = 30) -> dict[str, Any]:
     )
 
 
-@contextlib.contextmanager
-def inbox(owner: str) -> Iterator[list[dict[str, Any]]]:
-    """Every job event published for the owner while the block runs."""
-    got: list[dict[str, Any]] = []
-    pubsub = events.get_redis().pubsub()
-    pubsub.subscribe(events.channel(owner))
-    pubsub.get_message(timeout=1)  # the subscribe confirmation
-    stop = threading.Event()
-
-    def pump() -> None:
-        while not stop.is_set():
-            msg = pubsub.get_message(timeout=0.1)
-            if msg and msg["type"] == "message":
-                got.append(json.loads(msg["data"])["job"])
-
-    thread = threading.Thread(target=pump, daemon=True)
-    thread.start()
-    try:
-        yield got
-    finally:
-        time.sleep(0.3)  # the last events are on their way
-        stop.set()
-        thread.join(2)
-        pubsub.close()
+def inbox(owner: str) -> contextlib.AbstractContextManager[list[dict[str, Any]]]:
+    """Every job (public shape) published for the owner while the block runs."""
+    return job_events(owner, lambda event: event["job"])
 
 
 def test_descriptions_stream_in_with_live_progress_and_usage(

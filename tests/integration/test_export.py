@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -13,23 +12,8 @@ from jobboard.api import create_api
 from jobboard.api.routes import current_owner
 from jobboard.core import jobs
 from scripts.stack import Stack
-from tests.conftest import SHOPIFY_SAMPLE, wait_for
+from tests.conftest import SHOPIFY_SAMPLE, ProductRec, wait_for
 from workers.export import safe_cell
-
-
-@dataclass
-class Rec:
-    key: str
-    title: str
-    sku: str | None = None
-    handle: str | None = None
-    description: str = ""
-    vendor: str = ""
-    product_type: str = ""
-    tags: list[str] = field(default_factory=list)
-    price: float | None = None
-    options: list[dict[str, Any]] = field(default_factory=list)
-    variants: list[dict[str, Any]] = field(default_factory=list)
 
 
 def finished(job_id: str, owner: str) -> dict[str, Any]:
@@ -86,8 +70,8 @@ def test_plain_export_is_formula_safe(services: Stack, owner: str) -> None:
     upsert_products(
         owner,
         [
-            Rec("A", '=HYPERLINK("http://evil","x")', sku="A", price=5.0),
-            Rec("B", "@SUM(1+1)", sku="-B", vendor="+Vendor"),
+            ProductRec('=HYPERLINK("http://evil","x")', sku="A", price=5.0),
+            ProductRec("@SUM(1+1)", sku="-B", vendor="+Vendor"),
         ],
     )
     job = jobs.submit("export_catalog", owner_id=owner, title="Export", params={"format": "plain"})
