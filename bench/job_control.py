@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 from bench.common import Result, log, private_stack
-from scripts.stack import children_of
 
 NAME = "control"
 KILL_TARGET_S = 15.0
@@ -85,14 +84,11 @@ def kill_times(runs: int) -> list[float]:
             job_id = _submit(path)
             _wait(job_id, ("processing",), 60, need_progress=True)
             name = RQJob.fetch(job_id, connection=get_redis()).worker_name
-            victim = next(p for p in stack.worker_procs if name in " ".join(p.args))
-            for pid in [*children_of(victim.pid), victim.pid]:
-                os.kill(pid, signal.SIGKILL)
+            # The worker itself: its horse dies with it and the pool replaces it.
+            os.kill(stack.rq_worker_pid(name), signal.SIGKILL)
             killed = time.monotonic()
             done = _wait(job_id, ("failed",), 60)
             times.append(done - killed)
-            stack.worker_procs.remove(victim)
-            stack.start_worker()  # keep two workers for the next round
     return times
 
 

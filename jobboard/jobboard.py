@@ -5,8 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from jobboard.api import create_api
+from jobboard.components.connection import connection_banner
 from jobboard.pages import ai, job_detail, products, settings, tasks, upload  # noqa: F401
-from jobboard.state.live import reap_stuck_jobs_forever, subscribe_events
+from jobboard.state.live import subscribe_events, watchdog_forever
 
 
 def index() -> rx.Component:
@@ -16,7 +17,8 @@ def index() -> rx.Component:
 app = rx.App(
     head_components=[rx.el.script(src="/jobboard.js")],
     api_transformer=create_api(),
+    overlay_component=connection_banner,
 )
 app.add_page(index, route="/", on_load=rx.redirect("/tasks"), title="Jobboard")
 app.register_lifespan_task(subscribe_events)
-app.register_lifespan_task(reap_stuck_jobs_forever)
+app.register_lifespan_task(watchdog_forever)

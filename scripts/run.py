@@ -1,4 +1,5 @@
-"""`make run`: Redis (unless REDIS_URL is set), workers and the Reflex app; Ctrl-C stops all."""
+"""`make run`: Redis (unless REDIS_URL is set), workers and the Reflex app, supervised;
+Ctrl-C or SIGTERM stops all of it."""
 
 from __future__ import annotations
 
@@ -28,27 +29,23 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
-    code = 0
     try:
         stack.start_redis()
         if stack.redis:
             print(f"jobboard: started a Redis-compatible server at {stack.redis.url}", flush=True)
         stack.migrate()
-        for _ in range(stack.workers):
-            stack.start_worker()
-        print(f"jobboard: {stack.workers} worker(s) listening", flush=True)
+        stack.start_workers()
+        print(f"jobboard: {stack.workers} worker(s) listening (a worker that dies is replaced)")
         stack.start_app()
         print(f"jobboard: building the app; it will answer at http://localhost:{port}", flush=True)
+        # Only Ctrl-C / SIGTERM stops `make run`; anything that dies is started again.
         while not stopping:
-            if dead := stack.dead_children():
-                print(f"jobboard: {dead[0].args[2:4]} exited with {dead[0].returncode}", flush=True)
-                code = 1
-                break
+            stack.supervise()
             time.sleep(0.3)
     finally:
         print("jobboard: stopping…", flush=True)
         stack.stop()
-    return code
+    return 0
 
 
 if __name__ == "__main__":

@@ -13,7 +13,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scripts.redis_server import RedisServer, free_port
 
@@ -45,6 +48,16 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def horse_of(worker_pid: int) -> int | None:
+    """An RQ worker's work horse: the child that leads a process group of its own (the
+    worker's other child, RQ's scheduler, stays in the worker's group)."""
+    for pid in children_of(worker_pid):
+        with contextlib.suppress(ProcessLookupError):
+            if os.getpgid(pid) == pid:
+                return pid
+    return None
+
+
 def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
     """Stop a child started in its own session, with everything it started."""
     if proc.poll() is not None:
@@ -57,6 +70,35 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
         proc.wait()
     except ProcessLookupError:
         pass
+
+
+_ROLE_WORDS = {"redis": "Redis", "workers": "the worker pool", "app": "the app"}
+
+
+def _exit_words(code: int | None) -> str:
+    if code is None:
+        return "not running"
+    if code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
+@dataclass
+class _RestartPlan:
+    """Back off from a child that dies again and again right after starting."""
+
+    delay: float = 0.0
+    not_before: float = 0.0
+    last_start: float = 0.0
+
+    def due(self, now: float) -> bool:
+        return now >= self.not_before
+
+    def started(self, now: float) -> None:
+        quick_death = now - self.last_start < 10.0
+        self.delay = min(30.0, max(1.0, self.delay * 2)) if quick_death else 0.0
+        self.last_start = now
+        self.not_before = now + self.delay
 
 
 class Stack:
@@ -85,6 +127,7 @@ class Stack:
         self.worker_procs: list[subprocess.Popen[bytes]] = []
         self._workers_started = 0
         self.app_proc: subprocess.Popen[bytes] | None = None
+        self._restarts: dict[str, _RestartPlan] = {}
 
     @property
     def url(self) -> str:
@@ -112,14 +155,28 @@ class Stack:
             cwd=ROOT, env=self.env, check=True,
         )  # fmt: skip
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        # Never reuse a name: RQ keys workers by name, and a replaced worker's name lingers.
+    def start_workers(self) -> subprocess.Popen[bytes]:
+        """One supervised pool (RQ's WorkerPool) of `self.workers` RQ workers."""
         self._workers_started += 1
-        n = self._workers_started
-        name = f"jobboard-{os.getpid()}-{n}-{self.port}"
-        proc = self._spawn(f"worker-{n}", [sys.executable, "-m", "workers", "--name", name])
+        proc = self._spawn(
+            f"workers-{self._workers_started}",
+            [sys.executable, "-m", "workers", "--workers", str(self.workers)],
+        )
         self.worker_procs.append(proc)
         return proc
+
+    def rq_worker_pid(self, worker_name: str) -> int:
+        """The pid of the RQ worker of that name (one of the pool's children)."""
+        from rq import Worker
+
+        from jobboard.core.redis import get_redis
+
+        worker = Worker.find_by_key(
+            Worker.redis_worker_namespace_prefix + worker_name, connection=get_redis()
+        )
+        if worker is None or not worker.pid:
+            raise LookupError(f"no live RQ worker named {worker_name}")
+        return int(worker.pid)
 
     def start_app(self) -> None:
         self.env["GRANIAN_WORKERS"] = str(self.app_processes)
@@ -151,8 +208,8 @@ class Stack:
         try:
             self.start_redis()
             self.migrate()
-            for _ in range(self.workers):
-                self.start_worker()
+            if self.workers:
+                self.start_workers()
             if self.with_app:
                 self.start_app()
                 self.wait_app()
@@ -165,14 +222,53 @@ class Stack:
         procs = [*self.worker_procs, *([self.app_proc] if self.app_proc else [])]
         return [p for p in procs if p.poll() is not None]
 
+    def supervise(self) -> list[str]:
+        """Restart whatever died — Redis, the worker pool, the app; returns what was restarted.
+
+        Call it every fraction of a second (`make run` does). A child that keeps dying right
+        after its start is restarted with a growing delay (up to 30 s), never given up on.
+        """
+        now = time.monotonic()
+        restarted = []
+        roles: list[tuple[str, Any, Callable[[], Any]]] = []
+        if self.redis is not None:
+            roles.append(("redis", self.redis.process, self.redis.start))
+        for proc in list(self.worker_procs):
+            roles.append((f"workers:{proc.pid}", proc, lambda p=proc: self._replace_pool(p)))
+        if self.app_proc is not None:
+            roles.append(("app", self.app_proc, self.start_app))
+        for role, proc, restart in roles:
+            if proc is not None and proc.poll() is None:
+                continue
+            kind = role.split(":")[0]
+            plan = self._restarts.setdefault(kind, _RestartPlan())
+            if not plan.due(now):
+                continue
+            code = proc.returncode if proc is not None else None
+            print(
+                f"jobboard: {_ROLE_WORDS[kind]} stopped ({_exit_words(code)}); restarting",
+                flush=True,
+            )
+            try:
+                restart()
+            except Exception as exc:  # e.g. the port is still taken: try again later
+                print(f"jobboard: could not restart {_ROLE_WORDS[kind]}: {exc}", flush=True)
+            plan.started(now)
+            restarted.append(kind)
+        return restarted
+
+    def _replace_pool(self, dead: subprocess.Popen[bytes]) -> None:
+        self.worker_procs.remove(dead)
+        self.start_workers()
+
     def stop(self) -> None:
         if self.app_proc:
             stop_process(self.app_proc)
         for proc in self.worker_procs:
             # RQ puts each work horse in a process group of its own: stop those too.
-            horses = children_of(proc.pid) if proc.poll() is None else []
+            horses = [horse_of(w) for w in children_of(proc.pid)] if proc.poll() is None else []
             stop_process(proc)
-            for pid in horses:
+            for pid in filter(None, horses):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         if self.redis:

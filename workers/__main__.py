@@ -1,4 +1,5 @@
-"""Worker entry point: `python -m workers [--burst]` listens on every Jobboard queue."""
+"""Worker entry point: `python -m workers [-n N]` runs a supervised pool of N RQ workers on
+every Jobboard queue (RQ's WorkerPool: a worker that dies is replaced), plus the watchdog."""
 
 from __future__ import annotations
 
@@ -6,44 +7,62 @@ import argparse
 import logging
 import os
 import threading
-import time
 
-from rq import Worker
-
-from jobboard.core.jobs import QUEUES, get_queue, reap_stuck_jobs
+from jobboard.core.jobs import QUEUES
 from jobboard.core.redis import get_redis
+from jobboard.core.watchdog import TICK_EVERY, Watchdog
+from workers.pool import JobboardWorkerPool
+from workers.worker import JobboardWorker
 
-# RQ forks a work horse per job. A fork taken while the reaper thread is inside the DB or
-# Redis client would copy their held locks into the horse and hang it (seen on PostgreSQL),
-# so forks wait for the reaper to be idle.
-_reaper_busy = threading.Lock()
+log = logging.getLogger("workers")
+
+# The pool forks workers (and replacements) while the watchdog thread may be inside the DB
+# or Redis client; a fork then would copy their held locks into the child and hang it
+# (seen on PostgreSQL), so forks wait for the watchdog to be idle.
+_watchdog_busy = threading.Lock()
 os.register_at_fork(
-    before=_reaper_busy.acquire,
-    after_in_parent=_reaper_busy.release,
-    after_in_child=_reaper_busy.release,
+    before=_watchdog_busy.acquire,
+    after_in_parent=_watchdog_busy.release,
+    after_in_child=_watchdog_busy.release,
 )
 
 
-def _reap_forever() -> None:
-    """Fail jobs whose worker died (kill -9, OOM) within seconds, not RQ's minutes."""
-    while True:
+def _watch_forever(stop: threading.Event) -> None:
+    """Fail jobs whose worker died within seconds, announce endings lost to a Redis outage."""
+    watchdog = Watchdog()
+    while not stop.wait(TICK_EVERY):
         try:
-            with _reaper_busy:
-                reap_stuck_jobs()
+            with _watchdog_busy:
+                watchdog.tick()
         except Exception:
-            logging.getLogger(__name__).exception("stuck-job check failed")
-        time.sleep(2)
+            log.exception("watchdog check failed")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "-n",
+        "--workers",
+        type=int,
+        default=int(os.environ.get("JOBBOARD_WORKERS", "2")),
+        help="worker processes (default: $JOBBOARD_WORKERS or 2)",
+    )
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
-    parser.add_argument("--name", default=None, help="worker name (default: RQ's)")
     args = parser.parse_args()
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    threading.Thread(target=_reap_forever, name="jobboard-reaper", daemon=True).start()
-    worker = Worker([get_queue(name) for name in QUEUES], connection=get_redis(), name=args.name)
-    worker.work(burst=args.burst, with_scheduler=False)
+    stop = threading.Event()
+    threading.Thread(
+        target=_watch_forever, args=(stop,), name="jobboard-watchdog", daemon=True
+    ).start()
+    pool = JobboardWorkerPool(
+        QUEUES, connection=get_redis(), num_workers=args.workers, worker_class=JobboardWorker
+    )
+    try:
+        pool.start(burst=args.burst)
+    finally:
+        stop.set()
 
 
 if __name__ == "__main__":

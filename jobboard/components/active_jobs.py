@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from jobboard.components.actions import cancel_button
+from jobboard.components.connection import offline
 from jobboard.state.active_jobs import ActiveJobsState
 from jobboard.state.rows import JobRow
 
@@ -46,7 +47,25 @@ def _job(job: rx.Var[JobRow]) -> rx.Component:
     )
 
 
+def _offline_indicator() -> rx.Component:
+    """While disconnected the count may be stale: say so rather than show it."""
+    return rx.button(
+        rx.icon("wifi-off", size=16),
+        rx.text("Reconnecting…"),
+        variant="soft",
+        color_scheme="gray",
+        id="active-jobs-indicator",
+        custom_attrs={"data-offline": "true"},
+        aria_label="Not connected: the active-jobs count is paused",
+        disabled=True,
+    )
+
+
 def active_jobs_indicator() -> rx.Component:
+    return rx.cond(offline, _offline_indicator(), _online_indicator())
+
+
+def _online_indicator() -> rx.Component:
     busy = S.count > 0
     return rx.popover.root(
         rx.popover.trigger(

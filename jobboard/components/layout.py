@@ -18,6 +18,13 @@ NAV = (
 )
 
 
+def on_load(*handlers: rx.EventHandler) -> list[rx.EventHandler]:
+    """A page's on_load plus the header's: every page follows the owner's jobs (the
+    indicator and the notifications). On_load, not on_mount, because Reflex runs on_load
+    again on every reconnect, which is how a page resyncs after the server was away."""
+    return [*handlers, ActiveJobsState.start, NotifyState.start]
+
+
 def nav_link(label: str, href: str) -> rx.Component:
     return rx.link(label, href=href, size="3", weight="medium", underline="none")
 
@@ -41,8 +48,6 @@ def header() -> rx.Component:
             permission_sync(),
             id="header-slot",
             custom_attrs={"data-live": NotifyState.live.to_string()},
-            # Every page follows the owner's jobs: the indicator and the notifications.
-            on_mount=[ActiveJobsState.start, NotifyState.start],
         ),
         justify="between",
         align="center",

@@ -43,6 +43,18 @@ return v
 """
 
 
+def supersedes(new_version: int, new_status: str, old_version: int, old_status: str) -> bool:
+    """Whether an event should replace what a view shows of the same job.
+
+    Newer versions win, except that an ending always beats a running state: after a Redis
+    outage the durable record may end a job with a version lower than the last progress
+    event a page saw, and a finished job must never be shown unfinished.
+    """
+    if (new_status in _ENDED) != (old_status in _ENDED):
+        return new_status in _ENDED
+    return new_version > old_version
+
+
 def snapshot_key(job_id: str) -> str:
     return f"jobboard:job:{job_id}"
 

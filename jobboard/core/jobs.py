@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import traceback
 import uuid
 from collections.abc import Callable
@@ -10,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import redis
 from rq import Callback, Queue
+from rq.exceptions import AbandonedJobError
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import func, update
 from sqlmodel import col, select
@@ -133,7 +137,8 @@ def submit(kind: str, *, owner_id: str, title: str, params: dict[str, Any]) -> J
         )
     except Exception as exc:  # Redis gone: the job must not stay queued forever.
         log.exception("could not enqueue job %s", job.id)
-        fail(job.id, f"could not queue the job: {exc}")
+        reason = "the queue (Redis) is unreachable" if isinstance(exc, redis.RedisError) else exc
+        fail(job.id, f"could not queue the job: {reason}")
         raise
     return job
 
@@ -212,17 +217,37 @@ def fail(
     return _transition(job_id, JobStatus.FAILED, **values)
 
 
+WORKER_LOST = "the worker stopped unexpectedly"
+
+
+def worker_lost_message(signum: int | None = None) -> str:
+    """The one wording for a job whose worker died, whichever process notices first."""
+    if not signum:
+        return WORKER_LOST
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = f"signal {signum}"
+    why = " (out of memory, or stopped by hand)" if signum == signal.SIGKILL else ""
+    return f"{WORKER_LOST}: killed by signal {signum}, {name}{why}"
+
+
 def failure_message(exc: BaseException) -> str:
     if isinstance(exc, JobError):
         return str(exc)
     if isinstance(exc, JobTimeoutException):
         return f"the job took longer than {get_settings().job_timeout_seconds} s and was stopped"
-    return f"unexpected error: {type(exc).__name__}: {exc}"
+    if isinstance(exc, AbandonedJobError):  # RQ's cleanup found the job without a worker
+        return WORKER_LOST
+    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        return "the worker lost its connection to Redis and could not finish the job"
+    # The traceback goes to the job's details; users get words, not an exception's repr.
+    return f"an internal error stopped the job ({type(exc).__name__})"
 
 
 def on_rq_failure(rq_job: Any, connection: Any, exc_type: Any, exc: Any, tb: Any) -> None:
     """RQ's failure callback: covers failures outside `run()` (e.g. import errors)."""
-    fail(rq_job.id, failure_message(exc) if exc else "the worker stopped unexpectedly")
+    fail(rq_job.id, failure_message(exc) if exc else WORKER_LOST)
 
 
 def cancel_summary(
@@ -310,35 +335,6 @@ def on_rq_stopped(rq_job: Any, connection: Any) -> None:
             JobStatus.CANCELLED,
             error_data={"message": "cancelled (stopped by the worker)", "details": None},
         )
-
-
-def reap_stuck_jobs(grace_seconds: float = 5.0) -> list[str]:
-    """Fail processing jobs whose worker stopped sending heartbeats; returns their ids.
-
-    Every app and worker process calls this every few seconds; a short Redis lock lets
-    one of them do the work each time.
-    """
-    client = get_redis()
-    if not client.set("jobboard:reaper", "1", nx=True, px=2000):
-        return []
-    with session_scope() as session:
-        rows = session.exec(
-            select(Job.id, Job.started_at).where(Job.status == JobStatus.PROCESSING)
-        ).all()
-    if not rows:
-        return []
-    pipe = client.pipeline(transaction=False)
-    for job_id, _ in rows:
-        pipe.exists(alive_key(job_id))
-    now = utcnow()
-    reaped = []
-    for (job_id, started_at), alive in zip(rows, pipe.execute(), strict=True):
-        if alive or (started_at and (now - started_at).total_seconds() < grace_seconds):
-            continue
-        if fail(job_id, "the worker stopped unexpectedly") is not None:
-            log.warning("job %s had no live worker; marked failed", job_id)
-            reaped.append(job_id)
-    return reaped
 
 
 def retry(job_id: str, owner_id: str, *, only_failed_rows: bool = False) -> Job:
@@ -437,6 +433,22 @@ def list_jobs(
     return _with_live(list(rows)), int(total)
 
 
+def changed_since(owner_id: str, since: datetime, *, limit: int = 500) -> list[dict[str, Any]]:
+    """The owner's jobs that are active or changed since `since`, as events (for a resync)."""
+    changed = col(Job.status).in_(JobStatus.ACTIVE) | (col(Job.updated_at) >= since)
+    with session_scope() as session:
+        rows = session.exec(
+            select(Job)
+            .where(Job.owner_id == owner_id, changed)
+            .order_by(col(Job.updated_at).desc())
+            .limit(limit)
+        ).all()
+    return [
+        {"version": public.pop("version"), "owner_id": owner_id, "job": public}
+        for public in _with_live(list(rows))
+    ]
+
+
 def active_jobs(owner_id: str, *, limit: int = 8) -> tuple[list[dict[str, Any]], list[str]]:
     """The owner's newest queued/processing jobs (up to `limit`) and the ids of all of them."""
     active = col(Job.status).in_(JobStatus.ACTIVE)
@@ -522,7 +534,11 @@ def add_queue_positions(public_jobs: list[dict[str, Any]]) -> None:
 
 def _with_live(rows: list[Job]) -> list[dict[str, Any]]:
     """Public shapes with `version`, preferring Redis' live snapshot when it is newer."""
-    live = events.read_snapshots(j.id for j in rows if j.status in JobStatus.ACTIVE)
+    try:
+        live = events.read_snapshots(j.id for j in rows if j.status in JobStatus.ACTIVE)
+    except redis.exceptions.RedisError:  # Redis down: the durable record is still the truth
+        log.warning("live snapshots unavailable; showing the database's record")
+        live = {}
     out = []
     for job in rows:
         public = to_public(job) | {"version": job.version}
@@ -530,5 +546,6 @@ def _with_live(rows: list[Job]) -> list[dict[str, Any]]:
         if snap and snap["version"] > job.version:
             public = snap["job"] | {"version": snap["version"]}
         out.append(public)
-    add_queue_positions(out)
+    with contextlib.suppress(redis.exceptions.RedisError):  # positions are a refinement
+        add_queue_positions(out)
     return out

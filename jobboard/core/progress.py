@@ -8,29 +8,31 @@ final state always go out at once). It writes the DB at a slower, bounded rate.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
+import redis
 from sqlalchemy import update
 from sqlmodel import col
 
-from jobboard.core import events
+from jobboard.core import events, jobs
 from jobboard.core.db import session_scope
 from jobboard.core.jobs import JobCancelled, alive_key, cancel_key, to_public, typical_rate
 from jobboard.core.models import Job, JobStatus
 from jobboard.core.redis import get_redis
 from jobboard.core.settings import get_settings
+from jobboard.core.watchdog import HEARTBEAT_EVERY, HEARTBEAT_TTL
+
+log = logging.getLogger(__name__)
 
 # Speed is measured over this many recent seconds, so ETA follows the current pace.
 _SPEED_WINDOW = 5.0
 # Until a job has run this long, its ETA leans on how fast past jobs of its kind went.
 _HISTORY_WEIGHT_SECONDS = 2.0
-# A job is alive while its heartbeat key exists; the reaper fails it soon after it expires.
-HEARTBEAT_EVERY = 2.0
-HEARTBEAT_TTL = 6
 
 
 class ProgressReporter:
@@ -68,6 +70,8 @@ class ProgressReporter:
         self.progress_data: dict[str, Any] = dict(job.progress_data or {})
         self.flushes = 0
         self.cancelled = False
+        self._redis_lost_at: float | None = None
+        self._redis_grace = settings.redis_grace_seconds
         self._stop_heartbeat = threading.Event()
         self._beat()
         self._heartbeat = threading.Thread(target=self._heartbeat_loop, daemon=True)
@@ -184,16 +188,35 @@ class ProgressReporter:
                 "progress_data": data,
                 "updated_at": datetime.now(UTC).isoformat(),
             }
-            self._version = events.publish(public, self.owner_id, floor_version=self._version)
-            # Checked at each report (at most ~10 a second): how a cancel reaches the job.
-            if get_redis().exists(cancel_key(self.job_id)):
-                self.cancelled = True
+            self._announce(public, now)
             self.flushes += 1
-            persist = now - self._last_db >= self._db_interval
+            # While Redis is away the database is the only record: keep it current.
+            persist = now - self._last_db >= self._db_interval or self._redis_lost_at is not None
             if persist:
                 self._last_db = now
         if persist:
             self._persist(data)
+
+    def _announce(self, public: dict[str, Any], now: float) -> None:
+        """Publish the progress; a Redis outage pauses the announcements, not the job."""
+        try:
+            self._version = events.publish(public, self.owner_id, floor_version=self._version)
+            # Checked at each report (at most ~10 a second): how a cancel reaches the job.
+            if get_redis().exists(cancel_key(self.job_id)):
+                self.cancelled = True
+        except redis.exceptions.RedisError:
+            if self._redis_lost_at is None:
+                self._redis_lost_at = now
+                log.warning("job %s: Redis unreachable; the job goes on", self.job_id)
+            elif now - self._redis_lost_at > self._redis_grace:
+                raise jobs.JobError(
+                    f"the worker could not reach Redis for {self._redis_grace:.0f} s, so nobody "
+                    "could follow or cancel the job; it was stopped (retry it)"
+                ) from None
+            return
+        if self._redis_lost_at is not None:
+            log.info("job %s: Redis is back", self.job_id)
+            self._redis_lost_at = None
 
     def _persist(self, data: dict[str, Any]) -> None:
         with session_scope() as session:
@@ -213,7 +236,9 @@ class ProgressReporter:
         if timer is not None:
             timer.cancel()
         if pending:
-            self._flush(time.monotonic())
+            # The job is ending anyway: a Redis outage must not stop it from being recorded.
+            with contextlib.suppress(jobs.JobError):
+                self._flush(time.monotonic())
         with contextlib.suppress(Exception):  # it expires on its own
             get_redis().delete(alive_key(self.job_id))
         return self.progress_data

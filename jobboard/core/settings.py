@@ -22,6 +22,7 @@ class Settings:
     progress_interval: float
     db_persist_interval: float
     snapshot_ttl_seconds: int
+    redis_grace_seconds: float
 
 
 def normalize_database_url(url: str) -> str:
@@ -49,4 +50,6 @@ def get_settings() -> Settings:
         progress_interval=float(os.environ.get("JOBBOARD_PROGRESS_INTERVAL", "0.1")),
         db_persist_interval=float(os.environ.get("JOBBOARD_DB_PERSIST_INTERVAL", "2.0")),
         snapshot_ttl_seconds=7 * 24 * 3600,
+        # A running job that cannot reach Redis keeps going this long, then fails saying so.
+        redis_grace_seconds=float(os.environ.get("JOBBOARD_REDIS_GRACE_SECONDS", "300")),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from jobboard.components.layout import page, pager
+from jobboard.components.layout import on_load, page, pager
 from jobboard.state.ai import MATCH_UPLOAD_ID, AIState, PickRow
 
 S = AIState
@@ -172,7 +172,7 @@ def cards() -> rx.Component:
     )
 
 
-@rx.page(route="/ai", title="AI · Jobboard", on_load=AIState.load)
+@rx.page(route="/ai", title="AI · Jobboard", on_load=on_load(AIState.load))
 def ai() -> rx.Component:
     return page(
         "AI over the catalog",

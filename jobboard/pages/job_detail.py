@@ -6,7 +6,7 @@ import reflex as rx
 
 from jobboard.components.actions import job_actions
 from jobboard.components.job import progress_cell, status_badge
-from jobboard.components.layout import page
+from jobboard.components.layout import on_load, page
 from jobboard.state.jobs import JobDetailState
 
 S = JobDetailState
@@ -243,7 +243,7 @@ def details() -> rx.Component:
     )
 
 
-@rx.page(route="/tasks/[job_id]", title="Job · Jobboard", on_load=JobDetailState.load)
+@rx.page(route="/tasks/[job_id]", title="Job · Jobboard", on_load=on_load(JobDetailState.load))
 def job_detail() -> rx.Component:
     return page(
         "Job",

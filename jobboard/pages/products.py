@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from jobboard.components.layout import page, pager
+from jobboard.components.layout import on_load, page, pager
 from jobboard.state.products import ProductRow, ProductsState
 
 COLUMNS = ("Title", "SKU", "Vendor", "Type", "Price", "Variants", "Tags", "Updated")
@@ -26,7 +26,7 @@ def product_row(p: rx.Var[ProductRow]) -> rx.Component:
     )
 
 
-@rx.page(route="/products", title="Products · Jobboard", on_load=ProductsState.load)
+@rx.page(route="/products", title="Products · Jobboard", on_load=on_load(ProductsState.load))
 def products() -> rx.Component:
     return page(
         "Products",

@@ -6,7 +6,7 @@ import reflex as rx
 
 from jobboard.components.actions import action_bits
 from jobboard.components.job import progress_bits, status_badge
-from jobboard.components.layout import page, pager
+from jobboard.components.layout import on_load, page, pager
 from jobboard.components.notifications import notification_permission_banner
 from jobboard.core.jobs import KINDS
 from jobboard.core.models import JobStatus
@@ -133,7 +133,7 @@ def jobs_table() -> rx.Component:
     )
 
 
-@rx.page(route="/tasks", title="Tasks · Jobboard", on_load=TasksState.load)
+@rx.page(route="/tasks", title="Tasks · Jobboard", on_load=on_load(TasksState.load))
 def tasks() -> rx.Component:
     return page(
         "Tasks",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from jobboard.components.layout import page
+from jobboard.components.layout import on_load, page
 from jobboard.components.notifications import notification_permission_banner
 from jobboard.core.settings import get_settings
 from jobboard.state.session import StaticPageState
@@ -48,7 +48,7 @@ def dropzone() -> rx.Component:
     )
 
 
-@rx.page(route="/upload", title="Upload · Jobboard", on_load=StaticPageState.enter)
+@rx.page(route="/upload", title="Upload · Jobboard", on_load=on_load(StaticPageState.enter))
 def upload() -> rx.Component:
     return page(
         "Upload products",

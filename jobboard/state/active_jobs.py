@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from jobboard.core.events import supersedes
 from jobboard.core.jobs import active_jobs
 from jobboard.core.models import JobStatus
 from jobboard.state import live
@@ -35,7 +36,9 @@ class ActiveJobsState(rx.State):
         job = event["job"] | {"version": event["version"]}
         job_id, active = job["id"], job["status"] in JobStatus.ACTIVE
         index = next((i for i, row in enumerate(self.rows) if row.id == job_id), None)
-        if index is not None and event["version"] <= self.rows[index].version:
+        if index is not None and not supersedes(
+            event["version"], job["status"], self.rows[index].version, self.rows[index].status
+        ):
             return  # stale
         if active:
             if job_id not in self._active_ids:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import reflex as rx
 from reflex.event import EventSpec
 
+from jobboard.core.events import supersedes
 from jobboard.core.jobs import add_queue_positions, get_job, list_jobs
 from jobboard.core.models import JobStatus
 from jobboard.core.products import update_fields
@@ -83,7 +84,7 @@ class TasksState(PagedState, rx.State):
             line_moved |= job["status"] != JobStatus.QUEUED
             i = position.get(job["id"])
             if i is not None:
-                if event["version"] > rows[i].version:  # older events are stale
+                if supersedes(event["version"], job["status"], rows[i].version, rows[i].status):
                     rows[i] = job_row(job)
                     changed = True
                 continue
@@ -245,5 +246,8 @@ class JobDetailState(rx.State):
         self._show(job)
 
     def apply_job_event(self, event: dict[str, Any]) -> None:
-        if event["job"]["id"] == self.job.id and event["version"] > self.job.version:
+        job = event["job"]
+        if job["id"] == self.job.id and supersedes(
+            event["version"], job["status"], self.job.version, self.job.status
+        ):
             self._show(_event_job(event))

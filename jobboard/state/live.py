@@ -8,8 +8,10 @@ check drops any that the snapshot already contains. Nothing is lost in between.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 import reflex as rx
@@ -17,12 +19,18 @@ from reflex.event import EventSpec, fix_events
 from reflex.state import StateUpdate
 
 from jobboard.core import events, jobs
+from jobboard.core.models import utcnow
 from jobboard.core.redis import get_async_redis
+from jobboard.core.watchdog import TICK_EVERY, Watchdog
 
 if TYPE_CHECKING:
     from reflex.app import App
 
 log = logging.getLogger(__name__)
+
+RECONNECT_EVERY = 0.5  # seconds between attempts to get the subscription back
+# Changes this close before the subscription failed may not have been delivered either.
+RESYNC_MARGIN = timedelta(seconds=10)
 
 
 class LiveView(Protocol):
@@ -130,10 +138,29 @@ def _owner_of_channel(channel: bytes | str) -> str:
     return name.removeprefix(events.EVENTS_PREFIX)
 
 
+async def resync(app: App, since: datetime) -> None:
+    """Replay the truth to every session here: what changed while events could not arrive.
+
+    Views apply only what supersedes what they show, and the notifier announces each
+    ending once, so a replay never repeats a toast or a notification.
+    """
+    batch: list[dict[str, Any]] = []
+    for owner in [owner for owner, tokens in _watchers.items() if tokens]:
+        batch.extend(await asyncio.to_thread(jobs.changed_since, owner, since))
+    if batch:
+        await dispatch(app, batch)
+    log.info("resynced %d jobs after the event subscription came back", len(batch))
+
+
 async def subscribe_events(app: App) -> None:
-    """Lifespan task: listen to every owner's events and dispatch them; reconnect on errors."""
+    """Lifespan task: listen to every owner's events and dispatch them; reconnect on errors.
+
+    After a reconnect every session here is resynced: events published while the
+    subscription was down were never delivered.
+    """
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     dispatcher = asyncio.create_task(_dispatch_forever(app, queue), name="jobboard-dispatch")
+    lost_at: datetime | None = None
     try:
         while True:
             client = get_async_redis()
@@ -141,6 +168,9 @@ async def subscribe_events(app: App) -> None:
             try:
                 await pubsub.psubscribe(events.EVENTS_PATTERN)
                 log.info("listening for job events")
+                if lost_at is not None:
+                    await resync(app, lost_at - RESYNC_MARGIN)
+                    lost_at = None
                 async for message in pubsub.listen():
                     # Decode only events of owners with sessions in this process.
                     if message["type"] == "pmessage" and _watchers.get(
@@ -149,24 +179,26 @@ async def subscribe_events(app: App) -> None:
                         queue.put_nowait(events.decode(message["data"]))
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("job event subscription failed; reconnecting")
-                await asyncio.sleep(1)
+            except Exception as exc:
+                if lost_at is None:
+                    lost_at = utcnow()
+                    log.warning("job event subscription lost (%s); reconnecting", exc)
+                await asyncio.sleep(RECONNECT_EVERY)
             finally:
-                try:
+                with contextlib.suppress(Exception):
                     await pubsub.aclose()
                     await client.aclose()
-                except Exception:
-                    pass
     finally:
         dispatcher.cancel()
 
 
-async def reap_stuck_jobs_forever() -> None:
-    """Lifespan task: jobs whose worker died end `failed` even when no worker is running."""
+async def watchdog_forever() -> None:
+    """Lifespan task: jobs whose worker died end `failed` even when no worker is running,
+    and endings recorded while Redis was away are announced when it is back."""
+    watchdog = Watchdog()
     while True:
         try:
-            await asyncio.to_thread(jobs.reap_stuck_jobs)
+            await asyncio.to_thread(watchdog.tick)
         except Exception:
-            log.exception("stuck-job check failed")
-        await asyncio.sleep(2)
+            log.exception("watchdog check failed")
+        await asyncio.sleep(TICK_EVERY)

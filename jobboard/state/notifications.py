@@ -21,6 +21,7 @@ PERMISSION_WORDS = {
     "default": "Not decided yet: Jobboard has not been allowed to notify you.",
     "unsupported": "Not available here: this browser or address (not https) has no notifications.",
 }
+ANNOUNCED_KEPT = 500
 _TOASTS = {"success": rx.toast.success, "error": rx.toast.error, "info": rx.toast.info}
 _PREF_FOR_STATUS = {
     JobStatus.COMPLETED: "on_completed",
@@ -40,6 +41,9 @@ class NotifyState(rx.State):
     on_failed: bool = True
     on_cancelled: bool = False
     only_in_background: bool = False
+    # Endings this session has announced: a resync after an outage replays endings, and a
+    # job must never be toasted or notified twice.
+    _announced: list[str] = []
 
     @rx.var
     def banner_visible(self) -> bool:
@@ -100,8 +104,9 @@ class NotifyState(rx.State):
     def apply_job_event(self, event: dict[str, Any]) -> list[EventSpec]:
         job = event["job"]
         notice = ending_notice(job)
-        if notice is None:
+        if notice is None or job["id"] in self._announced:
             return []
+        self._announced = [*self._announced[-(ANNOUNCED_KEPT - 1) :], job["id"]]
         toast = _TOASTS[notice.level](
             notice.title,
             description=notice.body,

@@ -15,7 +15,7 @@ from rq.job import Job as RQJob
 from jobboard.core import jobs
 from jobboard.core.products import list_products
 from jobboard.core.redis import get_redis
-from scripts.stack import Stack, children_of
+from scripts.stack import Stack, horse_of
 from tests.conftest import isolated_stack, wait_for
 
 
@@ -100,19 +100,38 @@ def test_force_stop_ends_a_running_job_and_the_worker_goes_on(
     assert wait_for(status_is(nxt, owner, "completed"), 30, "the next job")
 
 
-def test_killed_worker_fails_its_job_within_15_seconds(tmp_path: Path, owner: str) -> None:
+def _live_workers() -> int:
+    from rq import Worker
+
+    return Worker.count(connection=get_redis())
+
+
+@pytest.mark.parametrize("victim", ["horse", "worker"])
+def test_a_killed_worker_fails_its_job_and_is_replaced(
+    tmp_path: Path, owner: str, victim: str
+) -> None:
+    """kill -9 of the work horse (OOM killer) or of its worker: the job ends `failed` with
+    the reason, a new worker takes the next job and `rq info` counts two workers again."""
     with isolated_stack(tmp_path, workers=2) as stack:
+        wait_for(lambda: _live_workers() == 2, 30, "two workers")
         job_id = submit(owner, big_csv(tmp_path / "kill.csv", 600_000))
         running(job_id, owner)
-        worker_name = RQJob.fetch(job_id, connection=get_redis()).worker_name
-        victim = next(p for p in stack.worker_procs if worker_name in " ".join(p.args))
-        # The worker and its work horse (RQ gives the horse a process group of its own).
-        for pid in [*children_of(victim.pid), victim.pid]:
-            os.kill(pid, signal.SIGKILL)
+        worker_pid = stack.rq_worker_pid(RQJob.fetch(job_id, connection=get_redis()).worker_name)
+        horse = horse_of(worker_pid)
+        assert horse
+        os.kill(horse if victim == "horse" else worker_pid, signal.SIGKILL)
         killed = time.monotonic()
-        job = wait_for(status_is(job_id, owner, "failed"), 15, "the reaper")
+        job = wait_for(status_is(job_id, owner, "failed"), 15, "the failure")
         assert time.monotonic() - killed < 15
-        assert job["error_data"]["message"] == "the worker stopped unexpectedly"
+        assert job["error_data"]["message"] == (
+            f"{jobs.WORKER_LOST}: killed by signal 9, SIGKILL (out of memory, or stopped by hand)"
+        )
+        # Nothing runs on as an orphan, the pool is whole again and takes the next job.
+        wait_for(lambda: not os.path.exists(f"/proc/{horse}"), 10, "the horse to be gone")
+        wait_for(lambda: _live_workers() == 2, 10, "the replacement worker")
+        nxt = submit(owner, big_csv(tmp_path / "next.csv", 100))
+        assert wait_for(status_is(nxt, owner, "completed"), 30, "the next job")
+        assert all(p.poll() is None for p in stack.worker_procs)
 
 
 def test_retry_only_the_rows_that_failed(

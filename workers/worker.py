@@ -1,0 +1,73 @@
+"""Jobboard's RQ worker: a work horse dies with its worker, and every way a horse can die
+ends its job with words a user understands."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+from typing import Any
+
+import redis
+from rq import Worker
+from rq.job import Job as RQJob
+
+from jobboard.core import jobs
+from jobboard.core.db import get_engine
+
+log = logging.getLogger(__name__)
+
+_PR_SET_PDEATHSIG = 1
+SHUTDOWN_MESSAGE = "Jobboard was shut down while the job ran; retry it to run it again"
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: SIGKILL this process when its parent dies, so no horse runs on as an orphan."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the watchdog still ends the job
+        return
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+class JobboardWorker(Worker):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Started by a fork of the pool: never reuse the pool's pooled DB connections.
+        get_engine().dispose(close=False)
+        self._worker_pid = os.getpid()
+
+    def main_work_horse(self, job: RQJob, queue: Any) -> None:
+        _die_with_parent(self._worker_pid)
+        super().main_work_horse(job, queue)
+
+    def handle_work_horse_killed(self, job: RQJob, retpid: Any, ret_val: Any, rusage: Any) -> None:
+        """The horse died under us (OOM killer, kill -9): say so at once."""
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        signum = os.WTERMSIG(ret_val) if ret_val and os.WIFSIGNALED(ret_val) else None
+        try:
+            jobs.fail(job.id, jobs.worker_lost_message(signum))
+        except Exception:  # the watchdog ends it instead
+            log.exception("could not mark job %s failed", job.id)
+
+    def maintain_heartbeats(self, job: RQJob, execution: Any) -> None:
+        # A Redis outage must not kill the worker (and with it the horse, which keeps
+        # working and reports again when Redis is back).
+        try:
+            super().maintain_heartbeats(job, execution)
+        except redis.exceptions.RedisError:
+            self.log.warning("Worker %s: Redis unreachable; the job goes on", self.name)
+
+    def request_stop(self, signum: int, frame: Any) -> None:
+        """Stopping Jobboard stops the running job now, and says so, rather than waiting."""
+        job_id = self.get_current_job_id() if self.horse_pid else None
+        if job_id:
+            try:
+                jobs.fail(job_id, SHUTDOWN_MESSAGE)
+            except Exception:
+                log.exception("could not mark job %s failed", job_id)
+            self.kill_horse()  # RQ's monitor reaps it and records the failure
+        super().request_stop(signum, frame)
