@@ -17,8 +17,9 @@ def index() -> rx.Component:
 app = rx.App(
     head_components=[rx.el.script(src="/jobboard.js")],
     api_transformer=create_api(),
-    overlay_component=connection_banner,
 )
+# Our own "reconnecting…" bar instead of Reflex's default connection toaster.
+app.app_wraps[(5, "Overlay")] = lambda stateful: connection_banner() if stateful else None
 app.add_page(index, route="/", on_load=rx.redirect("/tasks"), title="Jobboard")
 app.register_lifespan_task(subscribe_events)
 app.register_lifespan_task(watchdog_forever)
