@@ -630,7 +630,7 @@ def _not_a_product_file(name: str, what: str, fix: str = "") -> str:
 
 
 def _binary_message(name: str) -> str:
-    return f"{name} is not a text file (it holds binary data), so it has no products to read. {ACCEPTED}."
+    return f"{name} is not a text file (it holds binary data), so it has no products. {ACCEPTED}."
 
 
 def _reject_binary(data: bytes, name: str) -> None:
@@ -639,21 +639,21 @@ def _reject_binary(data: bytes, name: str) -> None:
         if data.startswith(magic):
             raise FileRejected(_not_a_product_file(name, what, fix))
     if data.startswith(_ZIP_MAGIC):
-        raise FileRejected(_not_a_product_file(name, *_zip_kind(data)))
+        raise FileRejected(_not_a_product_file(name, *_zip_kind(data, name)))
     head = data[:65536]
     controls = len(_CONTROL_BYTES_RE.findall(head))
     if b"\x00" in data or (controls > 2 and controls > len(head) // 100):
         raise FileRejected(_binary_message(name))
 
 
-def _zip_kind(data: bytes) -> tuple[str, str]:
+def _zip_kind(data: bytes, name: str) -> tuple[str, str]:
     """What a ZIP container is, from its list of members (nothing is decompressed)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        names = []
-    if any(n.startswith("xl/") for n in names):
+        names = []  # damaged or cut short: go by the file name
+    if any(n.startswith("xl/") for n in names) or name.lower().endswith((".xlsx", ".xlsm")):
         return "an Excel workbook", _SAVE_AS_CSV
     if "content.xml" in names:
         return "an OpenDocument spreadsheet", f"{_SAVE_AS_CSV.replace('UTF-8 ', '')}"
