@@ -130,32 +130,37 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "référence", "réf", "ref", "referencia", "riferimento", "codice articolo",
         "código", "codice", "code article", "product code", "product number",
         "product id", "part number", "part no", "mpn", "model number", "stock code",
-        "style number", "货号", "商品编号", "商品コード", "品番", "code", "id",
+        "style number", "kód", "kód produktu", "kod produktu", "katalogové číslo",
+        "货号", "商品编号", "貨號", "商品編號", "商品コード", "品番", "code", "id",
     ),
     "title": (
         "title", "product title", "name", "product name", "item name", "item title",
         "produktname", "produkttitel", "artikelname", "artikelbezeichnung",
         "bezeichnung", "titel", "nom", "nom du produit", "titre", "libellé",
         "désignation", "nombre", "nombre del producto", "título", "nome",
-        "nome prodotto", "titolo", "naam", "productnaam", "商品名", "商品名称",
-        "产品名称", "品名", "名称", "タイトル", "product",
+        "nome prodotto", "titolo", "naam", "productnaam", "název", "název produktu",
+        "nazwa", "nazwa produktu", "商品名", "商品名称", "产品名称", "商品名稱", "產品名稱",
+        "品名", "名称", "名稱", "タイトル", "product",
     ),
     "description": (
         "description", "body (html)", "body", "body html", "html description",
         "product description", "long description", "desc", "details",
         "beschreibung", "produktbeschreibung", "descriptif", "descripción",
-        "descrizione", "descrição", "omschrijving", "beschrijving", "描述", "说明",
+        "descrizione", "descrição", "omschrijving", "beschrijving", "popis", "opis",
+        "描述", "说明", "說明",
         "商品説明", "説明",
     ),
     "price": (
         "price", "variant price", "unit price", "sale price", "selling price",
         "retail price", "list price", "preis", "verkaufspreis", "vk-preis",
         "einzelpreis", "prix", "prix unitaire", "prix de vente", "precio",
-        "precio de venta", "prezzo", "preço", "prijs", "价格", "售价", "单价", "価格",
+        "precio de venta", "prezzo", "preço", "prijs", "cena", "价格", "售价", "单价", "價格",
+        "售價", "單價", "価格",
     ),
     "vendor": (
         "vendor", "brand", "marke", "hersteller", "marque", "fabricant",
-        "manufacturer", "maker", "marca", "fabricante", "produttore", "merk",
+        "manufacturer", "maker", "marca", "fabricante", "produttore", "merk", "výrobce",
+        "značka", "producent",
         "品牌", "ブランド", "メーカー",
     ),
     "product_type": (
@@ -323,7 +328,7 @@ def _lone_separator(raw: str, num: str, decimal: str | None) -> tuple[float, str
 
 
 def _show(value: float) -> str:
-    return f"{value:,.2f}".removesuffix(".00")
+    return f"{value:.2f}".removesuffix(".00")  # no grouping: "1299" cannot be misread
 
 
 def _decimal_evidence(raw: str) -> str | None:
@@ -751,8 +756,8 @@ def _plausibility(text: str) -> tuple[float, float]:
             continue
         uname = unicodedata.name(ch, "")
         script = next((s for s in _SCRIPTS if uname.startswith(s)), None)
-        if script in ("HIRAGANA", "KATAKANA", "HANGUL"):
-            script = "CJK"
+        if script in ("HIRAGANA", "KATAKANA"):
+            script = "CJK"  # Japanese mixes kana with kanji; Korean is (almost) all Hangul
         if script is not None:
             scripts[script] += n
         elif uname.startswith("LATIN"):
