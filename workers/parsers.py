@@ -13,23 +13,44 @@ Three formats are understood, detected by content rather than by extension:
 
 Whole-file problems raise :class:`FileRejected` eagerly from :func:`parse_products`;
 per-row problems come out of ``ParsedFile.items`` as :class:`RowError` interleaved
-with the :class:`ProductRecord` objects, lazily and in file order.
+with the :class:`ProductRecord` objects, lazily and in file order. A record imported
+with a caveat carries it in ``ProductRecord.warnings`` (the job lists these per row).
 
 Decisions worth knowing:
 
 * Row accounting: every data row is accounted to exactly one yielded item, so
   ``sum(item.rows for item in items) == total_rows`` (the upload job's progress).
   Blank rows are not items; they are counted into the preceding item (or into the
-  first item when they come before it).
+  first item when they come before it). A row is either imported (a record, maybe
+  with warnings) or skipped (a RowError with its reason); never both, never neither.
 * Shopify rows of one handle that are not consecutive are merged into one product,
   which is yielded when its last row has been read (so records come in the order
   their last rows appear). Shopify's "Title: Default Title" option means "no
   options" and gives ``options == []``.
-* A SKU seen again in the same file is a row error; the first row wins.
+* A SKU seen again in the same file: the last row wins. Every row is yielded (and
+  upserted in order), the later one with a warning naming the row it replaced.
+* Values longer than the catalog holds (``FIELD_LIMITS`` in jobboard.core.models:
+  title 500, SKU/handle/vendor/type 255, description 64 KB, each tag and option 255
+  characters) are cut, with a warning; a cut SKU is still the key.
+* Prices: "19.99", "19,99", "1.234,56", "€12", "12,50 Kč", "CHF 1'299.50". Negative,
+  non-numeric, infinite and absurd (over MAX_PRICE) prices skip the row with the reason.
+  A lone separator before three digits ("1.299", "1,299") follows the decimal mark the
+  file's other prices prove (first 10,000 price cells); with no proof it is a thousands
+  separator and the row says so in a warning.
 * A file without a SKU column, or without a title column, is rejected as a whole
   rather than producing one identical error per row.
-* Text encodings: UTF-8 (BOM optional), UTF-16 with a BOM, else Windows-1252 (what
-  Excel on Windows writes); NUL bytes or many control characters mean binary.
+* Size: over ``max_upload_bytes`` (``JOBBOARD_MAX_UPLOAD_MB``) is refused, limit named.
+* Not text: images, PDFs, Excel workbooks (xlsx/xls), ZIP, gzip and other archives are
+  recognised by their first bytes and refused with what they are and how to fix it;
+  archives are never decompressed, so a decompression bomb costs nothing. NUL bytes
+  or many control characters mean binary.
+* Text encodings: a BOM (UTF-8, UTF-16, UTF-32), else valid UTF-8, else the best
+  plausible reading among charset-normalizer's candidates (Windows-125x, ISO-8859-x,
+  Shift-JIS, GBK/GB18030, Big5, ...): the one whose non-ASCII characters best look like
+  one script or language (mojibake mixes alphabets). If no reading is plausible the
+  file is refused saying its encoding could not be determined; mojibake is never
+  imported silently. ``ParsedFile.encoding`` names what was used.
+* JSON nested deeper than the interpreter's recursion limit is refused with a message.
 """
 
 from __future__ import annotations
