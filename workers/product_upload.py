@@ -11,10 +11,11 @@ from jobboard.core.products import upsert_products
 from jobboard.core.progress import ProgressReporter
 from jobboard.core.settings import get_settings
 from workers.common import with_partial
-from workers.parsers import FileRejected, ProductRecord, RowError, parse_products
+from workers.parsers import FileRejected, ProductRecord, RowError, parse_products, size_message
 
 BATCH_SIZE = 2000
 MAX_REPORTED_ERRORS = 100
+MAX_REPORTED_WARNINGS = 100
 MAX_FAILED_ROWS = 10_000  # row numbers kept for "retry only the rows that failed"
 
 
@@ -27,40 +28,53 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
     path = Path(job.params["path"])
     filename = job.params.get("filename") or path.name
     progress.update(step="Reading file")
+    limit = get_settings().max_upload_bytes
     try:
+        # Checked before reading: a file that grew on disk must not be read into memory.
+        if (size := path.stat().st_size) > limit:
+            raise jobs.JobError(size_message(filename, size, limit))
         data = path.read_bytes()
     except FileNotFoundError:
         raise jobs.JobError(f"the uploaded file {filename} is no longer on the server") from None
-    limit = get_settings().max_upload_bytes
-    if len(data) > limit:
-        raise jobs.JobError(
-            f"{filename} is {len(data) / 1048576:.1f} MB; the limit is {limit // 1048576} MB"
-        )
     try:
-        parsed = parse_products(data, filename)
+        parsed = parse_products(data, filename, max_bytes=limit)
     except FileRejected as exc:
         raise jobs.JobError(str(exc)) from None
 
     result: dict[str, Any] = {
         "filename": filename,
         "format": parsed.format,
+        "encoding": parsed.encoding,
         "total_rows": parsed.total_rows,
         "imported": 0,
         "updated": 0,
         "skipped": 0,
         "errors": [],
         "failed_rows": [],
+        # Rows imported with a caveat (a value cut to fit, how an ambiguous price was read,
+        # a SKU that replaced an earlier row's): every one counted, the first 100 listed.
+        "warnings": [],
+        "warnings_count": 0,
     }
     # A retry of failed rows reads the same file and keeps only those rows.
     only_rows = set(job.params.get("only_rows") or ())
     total = parsed.total_rows
     processed = 0
     batch: list[ProductRecord] = []
+    written: set[str] = set()  # keys this job has sent to the catalog
 
     def write_batch() -> None:
         imported, updated = upsert_products(job.owner_id, batch)
+        # A key repeated in the file (the last row wins) is one product, not an update of
+        # itself: each repeat counts exactly once in `updated` (as an in-batch repeat or as
+        # an existing row), so take it back out.
+        repeats = 0
+        for record in batch:
+            if record.key in written:
+                repeats += 1
+            written.add(record.key)
         result["imported"] += imported
-        result["updated"] += updated
+        result["updated"] += updated - repeats
         batch.clear()
 
     progress.update(step="Importing products", processed=0, total=total)
@@ -79,6 +93,10 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
                 if len(result["failed_rows"]) < MAX_FAILED_ROWS:
                     result["failed_rows"].append(item.row)
             else:
+                for message in item.warnings:
+                    result["warnings_count"] += 1
+                    if len(result["warnings"]) < MAX_REPORTED_WARNINGS:
+                        result["warnings"].append({"row": item.first_row, "message": message})
                 batch.append(item)
                 if len(batch) >= BATCH_SIZE:
                     write_batch()

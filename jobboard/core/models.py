@@ -13,6 +13,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# The catalog's text limits, in characters: the column sizes of `Product` below, plus caps that
+# keep one product readable (the description column itself is unbounded). Uploads cut longer
+# values to these and say so per row.
+FIELD_LIMITS: dict[str, int] = {
+    "key": 255,
+    "handle": 255,
+    "sku": 255,
+    "title": 500,
+    "vendor": 255,
+    "product_type": 255,
+    "category": 255,
+    "description": 64 * 1024,
+    "tag": 255,  # each tag
+    "option": 255,  # each option name and value
+}
+
+
 class JobStatus:
     QUEUED = "queued"
     PROCESSING = "processing"
@@ -63,14 +80,14 @@ class Product(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     owner_id: str = Field(max_length=64)
-    key: str = Field(max_length=255)
-    handle: str | None = Field(default=None, max_length=255)
-    sku: str | None = Field(default=None, max_length=255)
-    title: str = Field(max_length=500)
+    key: str = Field(max_length=FIELD_LIMITS["key"])
+    handle: str | None = Field(default=None, max_length=FIELD_LIMITS["handle"])
+    sku: str | None = Field(default=None, max_length=FIELD_LIMITS["sku"])
+    title: str = Field(max_length=FIELD_LIMITS["title"])
     description: str = ""
-    vendor: str = Field(default="", max_length=255)
-    product_type: str = Field(default="", max_length=255)
-    category: str = Field(default="", max_length=255)
+    vendor: str = Field(default="", max_length=FIELD_LIMITS["vendor"])
+    product_type: str = Field(default="", max_length=FIELD_LIMITS["product_type"])
+    category: str = Field(default="", max_length=FIELD_LIMITS["category"])
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     price: float | None = None
     options: list[dict[str, Any]] = Field(

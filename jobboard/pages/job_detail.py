@@ -39,6 +39,7 @@ def result_section() -> rx.Component:
                 S.filename,
                 " · ",
                 S.file_format,
+                rx.cond(S.encoding != "", " · " + S.encoding, ""),
                 " · ",
                 S.total_rows.to_string(),
                 " rows",
@@ -55,6 +56,25 @@ def result_section() -> rx.Component:
                     rx.cond(
                         S.skipped > S.row_errors.length(),
                         rx.text("Only the first 100 skipped rows are listed.", size="1"),
+                    ),
+                    width="100%",
+                ),
+            ),
+            rx.cond(
+                S.row_warnings.length() > 0,
+                rx.vstack(
+                    rx.heading("Rows imported with a warning", size="3"),
+                    simple_table(
+                        S.row_warnings, [("Row", "row"), ("Warning", "message")], "row-warnings"
+                    ),
+                    rx.cond(
+                        S.warnings_count > S.row_warnings.length(),
+                        rx.text(
+                            "Only the first 100 of ",
+                            S.warnings_count.to_string(),
+                            " warnings are listed.",
+                            size="1",
+                        ),
                     ),
                     width="100%",
                 ),

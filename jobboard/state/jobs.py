@@ -131,6 +131,9 @@ class JobDetailState(rx.State):
     skipped: int = 0
     has_result: bool = False
     row_errors: list[dict[str, str]] = []
+    warnings_count: int = 0
+    row_warnings: list[dict[str, str]] = []
+    encoding: str = ""
     error_details: str = ""
     summary: str = ""
     dup_groups: list[DupGroup] = []
@@ -156,6 +159,9 @@ class JobDetailState(rx.State):
             {"row": str(err.get("row", "")), "reason": str(err.get("reason", ""))}
             for err in result.get("errors") or []
         ]
+        self.warnings_count = int(result.get("warnings_count") or 0)
+        self.row_warnings = _str_rows(result.get("warnings"), "row", "message")
+        self.encoding = str(result.get("encoding", ""))
         self.error_details = str((job.get("error_data") or {}).get("details") or "")
         self._show_ai(job["kind"], result)
 

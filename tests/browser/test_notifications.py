@@ -217,11 +217,11 @@ def test_failing_job_gives_error_toast_and_failure_notification(
     submit(bad)
     toast = page.locator("[data-sonner-toast][data-type=error]")
     expect(toast).to_contain_text("Upload failed")
-    expect(toast).to_contain_text("prices.xlsx is not a CSV or JSON file")
+    expect(toast).to_contain_text("prices.xlsx is an Excel workbook")
     page.wait_for_function("(window.__notes || []).length > 0")
     [note] = notes(page)
     assert note["title"] == "Upload failed"
-    assert note["body"].startswith("prices.xlsx is not a CSV or JSON file")
+    assert note["body"].startswith("prices.xlsx is an Excel workbook")
 
 
 def test_hostile_file_name_is_rendered_as_text(

@@ -85,7 +85,11 @@ def test_generic_csv_reports_bad_rows_and_keeps_good_ones(
     ("name", "data", "message"),
     [
         ("empty.csv", b"", "empty"),
-        ("prices.xlsx", b"PK\x03\x04\x14\x00\x06\x00binary\x00\x00zip", "not a CSV or JSON file"),
+        (
+            "prices.xlsx",
+            b"PK\x03\x04\x14\x00\x06\x00binary\x00\x00zip",
+            "an Excel workbook, which Jobboard cannot import",
+        ),
         ("prices.csv", b"a,b,c\n1,2,3\n", "no recognisable columns"),
         ("broken.json", b'[{"sku": "x",', "not valid JSON"),
     ],

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from jobboard.core.settings import get_settings
 from workers import parsers
 from workers.parsers import FileRejected, ParsedFile, ProductRecord, RowError, parse_products
 
@@ -233,10 +234,15 @@ def test_blank_rows_are_skipped_but_still_counted() -> None:
     assert (b.first_row, b.rows) == (7, 2)
 
 
-def test_duplicate_sku_is_an_error_first_row_wins() -> None:
-    _, items = parse("sku,title\nA,First\nA,Second\n")
-    assert errors(items) == [(3, "duplicate SKU 'A' (already in row 2)")]
-    assert [p.title for p in records(items)] == ["First"]
+def test_duplicate_sku_last_row_wins_with_a_warning() -> None:
+    _, items = parse("sku,title\nA,First\nA,Second\nA,Third\n")
+    assert errors(items) == []
+    first, second, third = records(items)
+    # All three rows are upserted in order, so the last one's values are what stays.
+    assert [p.title for p in (first, second, third)] == ["First", "Second", "Third"]
+    assert first.warnings == []
+    assert second.warnings == ["SKU 'A' is also in row 2; this row replaced it"]
+    assert third.warnings == ["SKU 'A' is also in row 3; this row replaced it"]
 
 
 @pytest.mark.parametrize(
@@ -279,17 +285,19 @@ def test_unclosed_quote_is_rejected_instead_of_swallowing_the_rest() -> None:
     assert records(items)[0].title == 'TV 55" screen'
 
 
-def test_excel_sep_line_and_cp1252_fallback() -> None:
+def test_excel_sep_line_and_windows_1252_is_detected() -> None:
     data = "sep=;\r\nSKU;Name;Preis\r\nC-1;Café crème;2,50\r\n".encode("cp1252")
-    _, items = parse(data)
+    parsed, items = parse(data)
     (record,) = records(items)
     assert record.title == "Café crème" and record.price == 2.5 and record.first_row == 2
+    assert parsed.encoding == "Windows-1252"
 
 
 def test_utf16_with_bom_is_read() -> None:
     data = "SKU\tName\tPrice\r\nU-1\tÜber\t3\r\n".encode("utf-16")
-    _, items = parse(data)
+    parsed, items = parse(data)
     assert [(p.sku, p.title, p.price) for p in records(items)] == [("U-1", "Über", 3.0)]
+    assert parsed.encoding == "UTF-16"
 
 
 def test_items_are_lazy() -> None:
@@ -355,7 +363,7 @@ def test_json_array() -> None:
     )
     parsed, items = parse(data, "products.json")
     assert parsed.format == "json" and parsed.total_rows == 4
-    assert errors(items) == [(3, "price 'true' is not a number")]
+    assert errors(items) == [(3, "price is true/false, expected a number")]
     lamp, desk = records(items)
     assert (lamp.key, lamp.price, lamp.tags, lamp.vendor) == ("P-1", 49.0, ["home", "light"], "Lux")
     assert (desk.key, desk.price, desk.description, desk.first_row) == ("1002", 1299.0, "Oak", 2)
@@ -401,7 +409,10 @@ def test_header_only(data: str) -> None:
 
 def test_binary_png() -> None:
     png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10"
-    assert rejection(png, "logo.png").startswith("logo.png is not a CSV or JSON file")
+    assert rejection(png, "logo.png") == (
+        "logo.png is a PNG image, which Jobboard cannot import. "
+        "Jobboard reads CSV, TSV or TXT files, Shopify CSV exports and JSON."
+    )
 
 
 def test_xlsx_zip() -> None:
@@ -409,13 +420,14 @@ def test_xlsx_zip() -> None:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("xl/workbook.xml", "<workbook/>")
     message = rejection(buffer.getvalue(), "uploads/prices.xlsx")
-    assert message.startswith("prices.xlsx is not a CSV or JSON file")
-    assert "Excel" in message
+    assert message.startswith("prices.xlsx is an Excel workbook, which Jobboard cannot import")
+    assert "save it as CSV UTF-8" in message
+    assert message.endswith("Jobboard reads CSV, TSV or TXT files, Shopify CSV exports and JSON.")
 
 
 def test_nul_bytes_are_binary() -> None:
-    assert rejection(b"sku,title\nA,\x00\x01\x02\n", "prices.csv") == (
-        "prices.csv is not a CSV or JSON file"
+    assert rejection(b"sku,title\nA,\x00\x01\x02\n", "prices.csv").startswith(
+        "prices.csv is not a text file (it holds binary data)"
     )
 
 
@@ -431,15 +443,30 @@ def test_missing_sku_column_is_rejected_up_front() -> None:
     assert "(found: Name, Price)" in message
 
 
-def test_oversize(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parsers, "MAX_FILE_BYTES", 1024)
-    assert rejection(b"x" * 1536) == "shop.csv is 1.5 KB; the limit is 1 KB"
+def test_oversize() -> None:
+    with pytest.raises(FileRejected, match=r"^shop.csv is 1.5 KB; the limit is 1 KB$"):
+        parse_products(b"x" * 1536, "shop.csv", max_bytes=1024)
 
 
 def test_oversize_message_in_megabytes() -> None:
     size = int(61.2 * 1024 * 1024)
     data = b" " * size
     assert rejection(data) == "shop.csv is 61.2 MB; the limit is 50 MB"
+
+
+def test_size_limit_comes_from_the_upload_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JOBBOARD_MAX_UPLOAD_MB", "1")
+    get_settings.cache_clear()
+    try:
+        assert rejection(b" " * (1024 * 1024 + 1)) == "shop.csv is over 1 MB; the limit is 1 MB"
+        monkeypatch.setenv("JOBBOARD_MAX_UPLOAD_MB", "100")
+        get_settings.cache_clear()
+        # 60 MB is past the old hard-coded 50 MB but within this limit: parsed, not refused.
+        data = b"sku,title\nA,One\n" + b" " * (60 * 1024 * 1024)
+        (record,) = records(parse(data)[1])
+        assert record.key == "A"
+    finally:
+        get_settings.cache_clear()
 
 
 def test_invalid_json() -> None:
