@@ -100,3 +100,24 @@ def test_file_names_become_plain_job_titles(
     assert re.fullmatch(r"[^\u200b-\u200f\u202a-\u202e\u2066-\u2069]*", title.inner_text())
     assert page.locator("img[src=x]").count() == 0
     assert dialogs == []
+
+
+def test_ai_match_upload_goes_through_the_same_policy(
+    page: Page, app_url: str, tmp_path: Path
+) -> None:
+    page.goto(f"{app_url}/ai")
+    match_input = page.locator("#match-upload input[type=file]")
+    workbook = tmp_path / "supplier.xlsx"
+    workbook.write_bytes(b"PK\x03\x04" + b"\x00" * 64)
+    match_input.set_input_files(str(workbook))
+    page.click("#start-match")
+    expect(page.locator("#ai-error")).to_contain_text(
+        "supplier.xlsx is not a file Jobboard can import"
+    )
+
+    good = tmp_path / "supplier\u202evsc.csv"
+    good.write_bytes(PRODUCT_CSV)
+    match_input.set_input_files(str(good))
+    page.click("#start-match")
+    page.wait_for_url(re.compile(r".*/tasks/[0-9a-f-]+$"))
+    expect(page.get_by_role("heading", name="Match suppliervsc.csv")).to_be_visible()
