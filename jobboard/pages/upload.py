@@ -6,9 +6,24 @@ import reflex as rx
 
 from jobboard.components.layout import on_load, page
 from jobboard.components.notifications import notification_permission_banner
-from jobboard.core.settings import get_settings
+from jobboard.core import uploads
 from jobboard.state.session import StaticPageState
-from jobboard.state.upload import UPLOAD_ID, UploadState, max_upload_text
+from jobboard.state.upload import UPLOAD_ID, UploadState
+
+
+def _describe_rejections(rejected: rx.Var) -> rx.Var:
+    """Only names, sizes and error codes go to the server, never the File objects.
+
+    react-dropzone hands over each refused File; sent as is, socket.io ships the file's bytes
+    as a binary attachment, and the server drops the websocket once that passes its message
+    size limit (or the handler receives bytes instead of a description).
+    """
+    return rx.Var(
+        f"(Array.isArray({rejected}) ? {rejected} : []).slice(0, 10).map((r) => ({{"
+        "name: String(r?.file?.name ?? ''), size: Number(r?.file?.size ?? 0), "
+        "codes: (r?.errors ?? []).map((e) => String(e?.code ?? ''))}))",
+        _var_type=list[dict],
+    )
 
 
 def dropzone() -> rx.Component:
@@ -16,12 +31,7 @@ def dropzone() -> rx.Component:
         rx.vstack(
             rx.icon("file-up", size=36, color="var(--accent-9)"),
             rx.text("Drag a product file here, or click to choose one", weight="medium"),
-            rx.text(
-                f"Shopify product export, any CSV with SKU / title / price columns, or a JSON "
-                f"array · up to {max_upload_text()}",
-                size="2",
-                color_scheme="gray",
-            ),
+            rx.text(uploads.hint_text(), size="2", color_scheme="gray", id="upload-hint"),
             rx.foreach(
                 rx.selected_files(UPLOAD_ID),
                 lambda name: rx.badge(rx.icon("file"), name, size="2", id="selected-file"),
@@ -32,13 +42,9 @@ def dropzone() -> rx.Component:
         id=UPLOAD_ID,
         multiple=False,
         max_files=1,
-        max_size=get_settings().max_upload_bytes,
-        accept={
-            "text/csv": [".csv", ".tsv", ".txt"],
-            "application/json": [".json"],
-            "application/vnd.ms-excel": [".csv"],
-        },
-        on_drop_rejected=UploadState.rejected,
+        max_size=uploads.max_bytes(),
+        accept=uploads.ACCEPT,
+        on_drop_rejected=lambda rejected: UploadState.rejected(_describe_rejections(rejected)),
         border="2px dashed var(--accent-7)",
         border_radius="12px",
         padding="3em",
@@ -63,6 +69,17 @@ def upload() -> rx.Component:
             UploadState.error != "",
             rx.callout(
                 UploadState.error, icon="triangle-alert", color_scheme="red", id="upload-error"
+            ),
+        ),
+        # A refused file leaves nothing selected; choosing another one hides the message.
+        rx.cond(
+            (UploadState.rejection != "") & (rx.selected_files(UPLOAD_ID).length() == 0),
+            rx.callout(
+                UploadState.rejection,
+                icon="triangle-alert",
+                color_scheme="red",
+                id="upload-rejected",
+                role="alert",
             ),
         ),
         rx.hstack(

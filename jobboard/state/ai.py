@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
-import uuid
 from typing import ClassVar
 
 import reflex as rx
 from reflex.event import EventSpec
 
-from jobboard.core import jobs
+from jobboard.core import jobs, uploads
 from jobboard.core.ai import NOT_CONFIGURED_MESSAGE, provider_config
 from jobboard.core.products import list_products
-from jobboard.core.settings import get_settings
 from jobboard.state import live
 from jobboard.state.paging import PagedState
 from jobboard.state.session import owner_of, token_of
@@ -169,13 +168,15 @@ class AIState(PagedState, rx.State):
             self.error = "Choose the file to match against the catalog."
             return None
         upload = files[0]
-        name = upload.name or "upload"
-        data = await upload.read()
-        if len(data) > get_settings().max_upload_bytes:
-            self.error = f"{name} is larger than the upload limit."
+        try:
+            stored = await asyncio.to_thread(
+                uploads.store_upload, upload.file, upload.name, upload.content_type or ""
+            )
+        except uploads.UploadRefused as exc:
+            self.error = str(exc)
             return None
-        folder = get_settings().upload_dir / uuid.uuid4().hex
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / (re.sub(r"[^\w.\- ]+", "_", name).strip(" .") or "upload")
-        path.write_bytes(data)
-        return self._start("auto_match", f"Match {name}", {"path": str(path), "filename": name})
+        params = {"path": str(stored.path), "filename": stored.name}
+        started = self._start("auto_match", f"Match {stored.name}", params)
+        if started is None:
+            uploads.discard(stored.path)
+        return started

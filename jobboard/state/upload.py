@@ -2,66 +2,81 @@
 
 from __future__ import annotations
 
-import re
-import uuid
+import asyncio
+import logging
+from typing import Any
 
 import reflex as rx
 
-from jobboard.core import jobs
-from jobboard.core.settings import get_settings
+from jobboard.core import jobs, uploads
 from jobboard.state.session import owner_of
 
 UPLOAD_ID = "product-upload"
+log = logging.getLogger(__name__)
+
+# The browser describes refused files with react-dropzone's error codes.
+_TOO_LARGE, _WRONG_TYPE, _TOO_MANY = "file-too-large", "file-invalid-type", "too-many-files"
 
 
-def max_upload_text() -> str:
-    return f"{get_settings().max_upload_bytes // (1024 * 1024)} MB"
-
-
-def _safe_name(name: str) -> str:
-    # Keep the user's name for display; the stored name only needs to be harmless.
-    cleaned = re.sub(r"[^\w.\- ]+", "_", name).strip(" .") or "upload"
-    return cleaned[:120]
+def rejection_message(files: Any) -> str:
+    """Words for files the dropzone refused; `files` comes from the browser, so trust nothing."""
+    items = [f for f in files if isinstance(f, dict)] if isinstance(files, list) else []
+    if not items:
+        return f"That file was not accepted: choose {uploads.ACCEPTED_TYPES_TEXT}."
+    codes = {str(c) for f in items if isinstance(f.get("codes"), list) for c in f["codes"]}
+    if _TOO_MANY in codes or len(items) > 1:
+        return "Choose one file at a time."
+    first = items[0]
+    name = str(first.get("name") or "")
+    size = first.get("size")
+    if _WRONG_TYPE in codes:
+        return uploads.wrong_type_message(name)
+    if _TOO_LARGE in codes:
+        return uploads.too_large_message(name, size if isinstance(size, int) else None)
+    return f"{uploads.display_name(name)} was not accepted: choose {uploads.ACCEPTED_TYPES_TEXT}."
 
 
 class UploadState(rx.State):
     error: str = ""
+    # A file refused in the browser; shown until another file is chosen.
+    rejection: str = ""
     busy: bool = False
 
     @rx.event
     def rejected(self, files: list[dict]) -> None:
-        names = ", ".join(str(f.get("file", {}).get("path") or "the file") for f in files)
-        self.error = (
-            f"{names} was not accepted: the limit is {max_upload_text()} and one file at a time."
-        )
+        self.error = ""
+        self.rejection = rejection_message(files)
 
     @rx.event
     async def submit(self, files: list[rx.UploadFile]):
         self.error = ""
+        self.rejection = ""
         if not files:
-            self.error = "Choose a product file first (CSV, Shopify export or JSON)."
+            self.error = f"Choose a product file first ({uploads.ACCEPTED_TYPES_TEXT})."
             return
         upload = files[0]
-        name = upload.name or "upload"
-        data = await upload.read()
-        limit = get_settings().max_upload_bytes
-        if len(data) > limit:
-            self.error = (
-                f"{name} is {len(data) / 1048576:.1f} MB; the limit is {max_upload_text()}."
-            )
-            return
-        folder = get_settings().upload_dir / uuid.uuid4().hex
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / _safe_name(name)
-        path.write_bytes(data)
         try:
-            jobs.submit(
+            stored = await asyncio.to_thread(
+                uploads.store_upload, upload.file, upload.name, upload.content_type or ""
+            )
+        except uploads.UploadRefused as exc:
+            self.error = str(exc)
+            return
+        except OSError:
+            log.exception("storing an upload failed")
+            self.error = "The file could not be saved on the server. Try again in a moment."
+            return
+        try:
+            await asyncio.to_thread(
+                jobs.submit,
                 "product_upload",
                 owner_id=owner_of(self),
-                title=name,
-                params={"path": str(path), "filename": name, "size": len(data)},
+                title=stored.name,
+                params={"path": str(stored.path), "filename": stored.name, "size": stored.size},
             )
-        except Exception as exc:
-            self.error = f"The upload could not be queued: {exc}"
+        except Exception:
+            log.exception("queueing an upload failed")
+            uploads.discard(stored.path)
+            self.error = "The upload could not be queued. Try again in a moment."
             return
         return [rx.clear_selected_files(UPLOAD_ID), rx.redirect("/tasks")]
