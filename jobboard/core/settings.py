@@ -22,6 +22,7 @@ class Settings:
     progress_interval: float
     db_persist_interval: float
     snapshot_ttl_seconds: int
+    retention_days: int  # finished jobs and their files; failed ones are kept twice as long
 
 
 def normalize_database_url(url: str) -> str:
@@ -30,6 +31,20 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _retention_days() -> int:
+    """JOBBOARD_RETENTION_DAYS: whole days from 1 to 3650; anything else stops start-up."""
+    raw = os.environ.get("JOBBOARD_RETENTION_DAYS", "").strip() or "30"
+    try:
+        days = int(raw)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 3650:
+        raise ValueError(
+            f"JOBBOARD_RETENTION_DAYS must be a whole number of days from 1 to 3650, not {raw!r}"
+        )
+    return days
 
 
 @lru_cache(maxsize=1)
@@ -49,4 +64,5 @@ def get_settings() -> Settings:
         progress_interval=float(os.environ.get("JOBBOARD_PROGRESS_INTERVAL", "0.1")),
         db_persist_interval=float(os.environ.get("JOBBOARD_DB_PERSIST_INTERVAL", "2.0")),
         snapshot_ttl_seconds=7 * 24 * 3600,
+        retention_days=_retention_days(),
     )
