@@ -6,7 +6,11 @@ import reflex as rx
 
 from jobboard.api import create_api
 from jobboard.pages import ai, job_detail, products, settings, tasks, upload  # noqa: F401
-from jobboard.state.live import reap_stuck_jobs_forever, subscribe_events
+from jobboard.state.live import (
+    purge_old_data_forever,
+    reap_stuck_jobs_forever,
+    subscribe_events,
+)
 
 
 def index() -> rx.Component:
@@ -20,3 +24,4 @@ app = rx.App(
 app.add_page(index, route="/", on_load=rx.redirect("/tasks"), title="Jobboard")
 app.register_lifespan_task(subscribe_events)
 app.register_lifespan_task(reap_stuck_jobs_forever)
+app.register_lifespan_task(purge_old_data_forever)

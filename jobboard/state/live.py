@@ -16,7 +16,7 @@ import reflex as rx
 from reflex.event import EventSpec, fix_events
 from reflex.state import StateUpdate
 
-from jobboard.core import events, jobs
+from jobboard.core import events, jobs, retention
 from jobboard.core.redis import get_async_redis
 
 if TYPE_CHECKING:
@@ -170,3 +170,19 @@ async def reap_stuck_jobs_forever() -> None:
         except Exception:
             log.exception("stuck-job check failed")
         await asyncio.sleep(2)
+
+
+async def purge_old_data_forever() -> None:
+    """Lifespan task: delete jobs, files and Redis keys past retention, once an hour.
+
+    Here rather than in the workers' reaper thread: a purge can take seconds of DB and file
+    work, and that thread holds `_reaper_busy`, which every fork of a job waits for. RQ's own
+    scheduling needs `with_scheduler` or an extra `rq cron` process. Every app process checks
+    each minute; the Redis key in `purge_if_due` (SET NX PX one hour) lets one of them run it.
+    """
+    while True:
+        try:
+            await asyncio.to_thread(retention.purge_if_due)
+        except Exception:
+            log.exception("retention purge failed")
+        await asyncio.sleep(60)
