@@ -80,12 +80,12 @@ class PurgeReport:
         parts = [_count(self.jobs_total, "job")]
         if self.jobs:
             parts[0] += " (" + ", ".join(f"{n} {s}" for s, n in sorted(self.jobs.items())) + ")"
-        parts.append(f"{_count(self.files, 'file')} ({self.bytes / 1048576:.1f} MB)")
+        parts.append(f"{_count(self.files, 'file')} ({_size(self.bytes)})")
         parts.append(_count(self.redis_keys, "Redis key"))
-        if self.orphan_folders or self.orphan_exports:
-            parts.append(
-                f"{_count(self.orphan_folders + self.orphan_exports, 'unused upload or export')}"
-            )
+        if self.orphan_folders:
+            parts.append(_count(self.orphan_folders, "unused upload folder"))
+        if self.orphan_exports:
+            parts.append(_count(self.orphan_exports, "unused export"))
         if not self.complete:
             parts.append("more next time")
         return ", ".join(parts)
@@ -97,6 +97,14 @@ class PurgeReport:
     def from_json(cls, raw: bytes | str) -> PurgeReport:
         data = json.loads(raw)
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if n < 1024:
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n:.1f} GB"
 
 
 def _count(n: int, noun: str) -> str:

@@ -182,7 +182,10 @@ def test_purge_deletes_exactly_what_is_past_retention(
     assert [p.sku for p in list_products(owner)[0]] == ["KEEP-1"]
     # The Settings page reads the last report.
     assert retention.last_report() == report
-    assert report.summary().startswith("7 jobs (1 cancelled, 4 completed, 2 failed), 5 files")
+    assert report.summary() == (
+        "7 jobs (1 cancelled, 4 completed, 2 failed), 5 files (4.9 KB), 9 Redis keys, "
+        "1 unused upload folder, 1 unused export"
+    )
 
 
 def jobs_path(job_id: str) -> str:
