@@ -7,7 +7,7 @@ import reflex as rx
 from jobboard.api import create_api
 from jobboard.components.connection import connection_banner
 from jobboard.pages import ai, job_detail, products, settings, tasks, upload  # noqa: F401
-from jobboard.state.live import subscribe_events, watchdog_forever
+from jobboard.state.live import purge_old_data_forever, subscribe_events, watchdog_forever
 
 
 def index() -> rx.Component:
@@ -23,3 +23,4 @@ app.app_wraps[(5, "Overlay")] = lambda stateful: connection_banner() if stateful
 app.add_page(index, route="/", on_load=rx.redirect("/tasks"), title="Jobboard")
 app.register_lifespan_task(subscribe_events)
 app.register_lifespan_task(watchdog_forever)
+app.register_lifespan_task(purge_old_data_forever)

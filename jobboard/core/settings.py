@@ -23,6 +23,7 @@ class Settings:
     db_persist_interval: float
     snapshot_ttl_seconds: int
     redis_grace_seconds: float
+    retention_days: int  # finished jobs and their files; failed ones are kept twice as long
 
 
 def normalize_database_url(url: str) -> str:
@@ -31,6 +32,20 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _retention_days() -> int:
+    """JOBBOARD_RETENTION_DAYS: whole days from 1 to 3650; anything else stops start-up."""
+    raw = os.environ.get("JOBBOARD_RETENTION_DAYS", "").strip() or "30"
+    try:
+        days = int(raw)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 3650:
+        raise ValueError(
+            f"JOBBOARD_RETENTION_DAYS must be a whole number of days from 1 to 3650, not {raw!r}"
+        )
+    return days
 
 
 @lru_cache(maxsize=1)
@@ -52,4 +67,5 @@ def get_settings() -> Settings:
         snapshot_ttl_seconds=7 * 24 * 3600,
         # A running job that cannot reach Redis keeps going this long, then fails saying so.
         redis_grace_seconds=float(os.environ.get("JOBBOARD_REDIS_GRACE_SECONDS", "300")),
+        retention_days=_retention_days(),
     )

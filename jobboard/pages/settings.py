@@ -1,4 +1,4 @@
-"""Settings page: notification permission and preferences."""
+"""Settings page: notification permission and preferences, data retention."""
 
 from __future__ import annotations
 
@@ -6,9 +6,15 @@ import reflex as rx
 
 from jobboard.components.layout import on_load, page
 from jobboard.components.notifications import notification_status
+from jobboard.components.retention import retention_section
+from jobboard.state.retention import RetentionState
 from jobboard.state.session import StaticPageState
 
 
-@rx.page(route="/settings", title="Settings · Jobboard", on_load=on_load(StaticPageState.enter))
+@rx.page(
+    route="/settings",
+    title="Settings · Jobboard",
+    on_load=on_load(StaticPageState.enter, RetentionState.load),
+)
 def settings() -> rx.Component:
-    return page("Settings", notification_status())
+    return page("Settings", notification_status(), retention_section())

@@ -18,7 +18,7 @@ import reflex as rx
 from reflex.event import EventSpec, fix_events
 from reflex.state import StateUpdate
 
-from jobboard.core import events, jobs
+from jobboard.core import events, jobs, retention
 from jobboard.core.models import utcnow
 from jobboard.core.redis import get_async_redis
 from jobboard.core.watchdog import TICK_EVERY, Watchdog
@@ -202,3 +202,19 @@ async def watchdog_forever() -> None:
         except Exception:
             log.exception("watchdog check failed")
         await asyncio.sleep(TICK_EVERY)
+
+
+async def purge_old_data_forever() -> None:
+    """Lifespan task: delete jobs, files and Redis keys past retention, once an hour.
+
+    Here rather than in the worker pool's watchdog thread: a purge can take seconds of DB
+    and file work, and that thread holds a lock every fork of a worker waits for. RQ's own
+    scheduling needs `with_scheduler` or an extra `rq cron` process. Every app process checks
+    each minute; the Redis key in `purge_if_due` (SET NX PX one hour) lets one of them run it.
+    """
+    while True:
+        try:
+            await asyncio.to_thread(retention.purge_if_due)
+        except Exception:
+            log.exception("retention purge failed")
+        await asyncio.sleep(60)
