@@ -207,6 +207,8 @@ def fail(
     result: dict[str, Any] | None = None,
 ) -> Job | None:
     values: dict[str, Any] = {"error_data": {"message": message, "details": details}}
+    if progress is None:  # failed from outside the job (watchdog, pool): its last known pace
+        progress = _latest_progress(job_id)
     if progress is not None:
         values["progress_data"] = progress | {
             "estimated_time_remaining": None,
@@ -230,6 +232,17 @@ def worker_lost_message(signum: int | None = None) -> str:
         name = f"signal {signum}"
     why = " (out of memory, or stopped by hand)" if signum == signal.SIGKILL else ""
     return f"{WORKER_LOST}: killed by signal {signum}, {name}{why}"
+
+
+def _latest_progress(job_id: str) -> dict[str, Any] | None:
+    """The newest progress known: Redis' live snapshot, else the durable record."""
+    with contextlib.suppress(redis.exceptions.RedisError):
+        snap = events.read_snapshots([job_id]).get(job_id)
+        if snap:
+            return dict(snap["job"].get("progress_data") or {})
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        return dict(job.progress_data or {}) if job else None
 
 
 def failure_message(exc: BaseException) -> str:
@@ -447,6 +460,22 @@ def changed_since(owner_id: str, since: datetime, *, limit: int = 500) -> list[d
         {"version": public.pop("version"), "owner_id": owner_id, "job": public}
         for public in _with_live(list(rows))
     ]
+
+
+def ended_since(owner_id: str, since: datetime, *, limit: int = 5) -> list[dict[str, Any]]:
+    """The owner's newest jobs that ended at or after `since` (public shapes)."""
+    with session_scope() as session:
+        rows = session.exec(
+            select(Job)
+            .where(
+                Job.owner_id == owner_id,
+                col(Job.status).in_(JobStatus.TERMINAL),
+                col(Job.completed_at) >= since,
+            )
+            .order_by(col(Job.completed_at).desc())
+            .limit(limit)
+        ).all()
+    return [to_public(job) for job in reversed(rows)]
 
 
 def active_jobs(owner_id: str, *, limit: int = 8) -> tuple[list[dict[str, Any]], list[str]]:

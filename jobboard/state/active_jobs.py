@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import reflex as rx
@@ -22,15 +23,18 @@ class ActiveJobsState(rx.State):
     _active_ids: set[str] = set()
 
     def _refresh(self) -> None:
-        jobs, ids = active_jobs(owner_of(self), limit=SHOWN)
+        self._show(*active_jobs(owner_of(self), limit=SHOWN))
+
+    def _show(self, jobs: list[dict[str, Any]], ids: list[str]) -> None:
         self.rows = [job_row(job) for job in jobs]
         self._active_ids = set(ids)
         self.count = len(ids)
 
     @rx.event
-    def start(self) -> None:
+    async def start(self) -> None:
         live.watch(owner_of(self), token_of(self), "header", ActiveJobsState)
-        self._refresh()
+        # Off the event loop: every page load (and reconnect) runs this.
+        self._show(*await asyncio.to_thread(active_jobs, owner_of(self), limit=SHOWN))
 
     def apply_job_event(self, event: dict[str, Any]) -> None:
         job = event["job"] | {"version": event["version"]}

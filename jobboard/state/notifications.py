@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import reflex as rx
 from reflex.event import EventSpec
 
+from jobboard.core.jobs import ended_since
 from jobboard.core.models import JobStatus
 from jobboard.core.notices import ending_notice
 from jobboard.core.prefs import get_prefs, save_prefs
@@ -22,6 +26,8 @@ PERMISSION_WORDS = {
     "unsupported": "Not available here: this browser or address (not https) has no notifications.",
 }
 ANNOUNCED_KEPT = 500
+# Endings this close before a session last followed events may not have reached it.
+MISSED_MARGIN = timedelta(seconds=10)
 _TOASTS = {"success": rx.toast.success, "error": rx.toast.error, "info": rx.toast.info}
 _PREF_FOR_STATUS = {
     JobStatus.COMPLETED: "on_completed",
@@ -44,6 +50,8 @@ class NotifyState(rx.State):
     # Endings this session has announced: a resync after an outage replays endings, and a
     # job must never be toasted or notified twice.
     _announced: list[str] = []
+    # When this session last followed events (epoch seconds); 0 before its first page.
+    _seen_at: float = 0.0
 
     @rx.var
     def banner_visible(self) -> bool:
@@ -56,17 +64,27 @@ class NotifyState(rx.State):
         return PERMISSION_WORDS.get(self.permission, "Checking…")
 
     @rx.event
-    def start(self) -> EventSpec:
-        """On every page: follow the owner's jobs and read the browser's permission."""
-        live.watch(owner_of(self), token_of(self), "notify", NotifyState)
+    async def start(self) -> list[EventSpec]:
+        """On every page (and after every reconnect): follow the owner's jobs, read the
+        browser's permission, and announce endings this session missed while it was away."""
+        owner = owner_of(self)
+        live.watch(owner, token_of(self), "notify", NotifyState)
         self.live = True
         self.fallback_note_now = False
-        prefs = get_prefs(owner_of(self))
+        prefs = await asyncio.to_thread(get_prefs, owner)
         self.on_completed = prefs.on_completed
         self.on_failed = prefs.on_failed
         self.on_cancelled = prefs.on_cancelled
         self.only_in_background = prefs.only_in_background
-        return rx.call_script(READ_PERMISSION, callback=NotifyState.set_permission)
+        missed: list[dict[str, Any]] = []
+        if self._seen_at:
+            since = datetime.fromtimestamp(self._seen_at, UTC) - MISSED_MARGIN
+            missed = await asyncio.to_thread(ended_since, owner, since)
+        self._seen_at = time.time()
+        out = [rx.call_script(READ_PERMISSION, callback=NotifyState.set_permission)]
+        for job in missed:
+            out.extend(self._announce(job))
+        return out
 
     @rx.event
     def read_permission(self) -> EventSpec:
@@ -102,7 +120,11 @@ class NotifyState(rx.State):
         setattr(self, name, getattr(prefs, name))
 
     def apply_job_event(self, event: dict[str, Any]) -> list[EventSpec]:
-        job = event["job"]
+        self._seen_at = time.time()
+        return self._announce(event["job"])
+
+    def _announce(self, job: dict[str, Any]) -> list[EventSpec]:
+        """A toast and, if wanted, an OS notification for a job that ended; once per job."""
         notice = ending_notice(job)
         if notice is None or job["id"] in self._announced:
             return []
