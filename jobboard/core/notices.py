@@ -49,3 +49,13 @@ def ending_notice(job: dict[str, Any]) -> Notice | None:
         level, title = "info", f"{noun} cancelled"
         body = f"{name} was cancelled"
     return Notice(level, title, body, f"/tasks/{job['id']}", f"jobboard-job-{job['id']}")
+
+
+def claim_announcement(tab_id: str, job_id: str) -> bool:
+    """True the first time a tab may announce a job's ending; False ever after (a day).
+
+    Atomic in Redis, so two catch-ups racing after a reconnect announce it once.
+    """
+    from jobboard.core.redis import get_redis
+
+    return bool(get_redis().set(f"jobboard:announced:{tab_id}:{job_id}", "1", nx=True, ex=86400))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
@@ -13,7 +15,7 @@ from reflex.event import EventSpec
 
 from jobboard.core.jobs import ended_since
 from jobboard.core.models import JobStatus
-from jobboard.core.notices import ending_notice
+from jobboard.core.notices import claim_announcement, ending_notice
 from jobboard.core.prefs import get_prefs, save_prefs
 from jobboard.state import live
 from jobboard.state.session import owner_of, token_of
@@ -25,15 +27,27 @@ PERMISSION_WORDS = {
     "default": "Not decided yet: Jobboard has not been allowed to notify you.",
     "unsupported": "Not available here: this browser or address (not https) has no notifications.",
 }
-ANNOUNCED_KEPT = 500
+ANNOUNCED_KEPT = 50  # ids sent back with every reconnect: keep it small
 # Endings this close before a session last followed events may not have reached it.
-MISSED_MARGIN = timedelta(seconds=10)
+MISSED_MARGIN = 10.0  # seconds
 _TOASTS = {"success": rx.toast.success, "error": rx.toast.error, "info": rx.toast.info}
 _PREF_FOR_STATUS = {
     JobStatus.COMPLETED: "on_completed",
     JobStatus.FAILED: "on_failed",
     JobStatus.CANCELLED: "on_cancelled",
 }
+
+
+_TAB_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def _epoch(text: str) -> float:
+    """A stored epoch time, or 0 for anything else (the browser can send any string)."""
+    try:
+        value = float(text)
+    except ValueError:
+        return 0.0
+    return value if 0 < value < time.time() + 60 else 0.0
 
 
 class NotifyState(rx.State):
@@ -47,11 +61,16 @@ class NotifyState(rx.State):
     on_failed: bool = True
     on_cancelled: bool = False
     only_in_background: bool = False
-    # Endings this session has announced: a resync after an outage replays endings, and a
-    # job must never be toasted or notified twice.
-    _announced: list[str] = []
-    # When this session last followed events (epoch seconds); 0 before its first page.
-    _seen_at: float = 0.0
+    # Kept in the tab, not in the server-side state: after an app crash Reflex gives the
+    # reconnecting tab a new session (and a fresh state), and these must survive that.
+    # Endings this tab has announced (job ids, space-separated): a resync replays endings,
+    # and a job must never be toasted or notified twice.
+    announced: str = rx.SessionStorage("", name="jobboard_announced")
+    # When this tab last started following events or announced an ending (epoch seconds).
+    seen_at: str = rx.SessionStorage("", name="jobboard_seen_at")
+    # Names this tab for the server-side once-only check of catch-up announcements.
+    tab_id: str = rx.SessionStorage("", name="jobboard_tab")
+    opened_at: str = rx.SessionStorage("", name="jobboard_tab_opened")
 
     @rx.var
     def banner_visible(self) -> bool:
@@ -77,13 +96,19 @@ class NotifyState(rx.State):
         self.on_cancelled = prefs.on_cancelled
         self.only_in_background = prefs.only_in_background
         missed: list[dict[str, Any]] = []
-        if self._seen_at:
-            since = datetime.fromtimestamp(self._seen_at, UTC) - MISSED_MARGIN
+        if (seen := _epoch(self.seen_at)) and (opened := _epoch(self.opened_at)):
+            # Never reach back before the tab was opened: older endings are not news to it.
+            since = datetime.fromtimestamp(max(seen - MISSED_MARGIN, opened), UTC)
             missed = await asyncio.to_thread(ended_since, owner, since)
-        self._seen_at = time.time()
+        self.seen_at = f"{time.time():.3f}"
+        if not _TAB_ID.fullmatch(self.tab_id) or not _epoch(self.opened_at):
+            self.tab_id, self.opened_at = uuid.uuid4().hex, self.seen_at
         out = [rx.call_script(READ_PERMISSION, callback=NotifyState.set_permission)]
         for job in missed:
-            out.extend(self._announce(job))
+            if job["id"] not in self.announced.split() and await asyncio.to_thread(
+                claim_announcement, self.tab_id, job["id"]
+            ):
+                out.extend(self._announce(job))
         return out
 
     @rx.event
@@ -120,15 +145,16 @@ class NotifyState(rx.State):
         setattr(self, name, getattr(prefs, name))
 
     def apply_job_event(self, event: dict[str, Any]) -> list[EventSpec]:
-        self._seen_at = time.time()
         return self._announce(event["job"])
 
     def _announce(self, job: dict[str, Any]) -> list[EventSpec]:
         """A toast and, if wanted, an OS notification for a job that ended; once per job."""
         notice = ending_notice(job)
-        if notice is None or job["id"] in self._announced:
+        announced = self.announced.split()
+        if notice is None or job["id"] in announced:
             return []
-        self._announced = [*self._announced[-(ANNOUNCED_KEPT - 1) :], job["id"]]
+        self.announced = " ".join([*announced[-(ANNOUNCED_KEPT - 1) :], job["id"]])
+        self.seen_at = f"{time.time():.3f}"
         toast = _TOASTS[notice.level](
             notice.title,
             description=notice.body,

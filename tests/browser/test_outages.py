@@ -1,0 +1,125 @@
+"""The server goes away mid-run — Redis restarts, the app crashes — and every page says so,
+then catches up by itself: no finished job shown unfinished, no ending announced twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from jobboard.core import jobs
+from jobboard.core.redis import get_redis
+from jobboard.core.settings import get_settings
+from scripts.stack import Stack
+from tests.conftest import wait_for
+from tests.utils.browser import RECORD_NOTIFICATIONS, big_csv, notes, open_live, submit
+
+pytestmark = pytest.mark.browser
+
+# "Within 5 s of its return every page shows the truth" (plus the browser's own latency).
+CATCH_UP_SECONDS = 5.5
+
+
+@pytest.fixture
+def context(browser: Browser, app_url: str) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    ctx.add_init_script(RECORD_NOTIFICATIONS)
+    ctx.grant_permissions(["notifications"], origin=app_url)
+    yield ctx
+    ctx.close()
+
+
+def _db_status(job_id: str) -> str | None:
+    job = jobs.get_job(job_id, get_settings().local_user)  # reads the DB when Redis is away
+    return job and job["status"]
+
+
+def _row(page: Page, job_id: str):
+    return page.locator(f'[data-job-id="{job_id}"]')
+
+
+def _start_big_job(page: Page, tmp_path: Path, name: str) -> str:
+    job_id = submit(big_csv(tmp_path / name, 400_000))
+    expect(_row(page, job_id).locator("[data-field=status]")).to_have_text(
+        "processing", timeout=30_000
+    )
+    return job_id
+
+
+def _announced_once(page: Page, job_id: str, title: str) -> None:
+    toast = page.locator("[data-sonner-toast]").filter(has_text=title)
+    print(
+        "TOASTS",
+        page.locator("[data-sonner-toast]").evaluate_all(
+            "els => els.map(e => [e.dataset.removed, e.dataset.visible, e.innerText.slice(0, 80)])"
+        ),
+    )
+    expect(toast).to_have_count(1)
+    shown = [n for n in notes(page) if n["tag"] == f"jobboard-job-{job_id}"]
+    assert len(shown) <= 1, shown  # "only in background" may leave it to the toast
+
+
+def test_redis_restart_mid_run_catches_up(
+    context: BrowserContext, app_url: str, services: Stack, tmp_path: Path
+) -> None:
+    """Redis dies while a job runs and the job ends before it is back: the worker goes on,
+    and within seconds of Redis' return the page shows the ending, announced once."""
+    page = open_live(context.new_page(), f"{app_url}/tasks")
+    job_id = _start_big_job(page, tmp_path, "redis-outage.csv")
+    assert services.redis is not None and services.redis.process is not None
+    get_redis().save()  # like `make run`'s Redis, which keeps its data across a restart
+    services.redis.process.kill()
+    services.redis.process.wait()
+    # The worker keeps importing without Redis and records the ending in the database.
+    wait_for(lambda: _db_status(job_id) == "completed", 90, "the job to end during the outage")
+    expect(_row(page, job_id).locator("[data-field=status]")).to_have_text("processing")
+    services.redis.start()
+    back = time.monotonic()
+    expect(_row(page, job_id).locator("[data-field=status]")).to_have_text(
+        "completed", timeout=CATCH_UP_SECONDS * 1000
+    )
+    assert time.monotonic() - back < CATCH_UP_SECONDS
+    expect(_row(page, job_id)).to_contain_text("400,000 / 400,000")
+    expect(page.locator("#active-jobs-indicator")).to_have_text("No active jobs")
+    _announced_once(page, job_id, "Upload finished")
+    # A page load afterwards replays nothing (start() announces in the same update that
+    # makes the header live, so by then a replay would be on screen).
+    open_live(page, f"{app_url}/tasks")
+    expect(_row(page, job_id)).to_contain_text("completed")
+    expect(page.locator("[data-sonner-toast]")).to_have_count(0)
+    assert notes(page) == []
+
+
+def test_app_crash_shows_reconnecting_then_resyncs(
+    context: BrowserContext, app_url: str, services: Stack, tmp_path: Path
+) -> None:
+    """The app process dies mid-run: the page says so at once and the badge stops counting;
+    when the app is back the page resyncs without a reload and announces the ending once."""
+    page = open_live(context.new_page(), f"{app_url}/tasks")
+    job_id = _start_big_job(page, tmp_path, "app-crash.csv")
+    expect(page.locator("#active-jobs-indicator")).to_contain_text("1 active")
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    assert services.app_proc is not None
+    os.killpg(services.app_proc.pid, signal.SIGKILL)
+    services.app_proc.wait()
+    expect(page.locator("#connection-banner")).to_be_visible(timeout=2000)
+    expect(page.locator("#connection-banner")).to_contain_text("Reconnecting")
+    expect(page.locator("#active-jobs-indicator")).to_have_attribute("data-offline", "true")
+    wait_for(lambda: _db_status(job_id) == "completed", 90, "the job to end while the app is down")
+    services.start_app()
+    services.wait_app()
+    back = time.monotonic()
+    expect(page.locator("#connection-banner")).to_have_count(0, timeout=30_000)
+    expect(_row(page, job_id).locator("[data-field=status]")).to_have_text(
+        "completed", timeout=CATCH_UP_SECONDS * 1000
+    )
+    expect(page.locator("#active-jobs-indicator")).to_have_text("No active jobs")
+    assert navigations == [], "the page must resync by itself, not reload"
+    assert time.monotonic() - back < CATCH_UP_SECONDS
+    _announced_once(page, job_id, "Upload finished")
