@@ -53,12 +53,6 @@ def _start_big_job(page: Page, tmp_path: Path, name: str) -> str:
 
 def _announced_once(page: Page, job_id: str, title: str) -> None:
     toast = page.locator("[data-sonner-toast]").filter(has_text=title)
-    print(
-        "TOASTS",
-        page.locator("[data-sonner-toast]").evaluate_all(
-            "els => els.map(e => [e.dataset.removed, e.dataset.visible, e.innerText.slice(0, 80)])"
-        ),
-    )
     expect(toast).to_have_count(1)
     shown = [n for n in notes(page) if n["tag"] == f"jobboard-job-{job_id}"]
     assert len(shown) <= 1, shown  # "only in background" may leave it to the toast
