@@ -97,7 +97,9 @@ def empty_catalog(services: Stack) -> None:
 
 
 @contextlib.contextmanager
-def isolated_stack(var_dir: Path, workers: int, database_url: str = "") -> Iterator[Stack]:
+def isolated_stack(
+    var_dir: Path, workers: int, database_url: str = "", env: dict[str, str] | None = None
+) -> Iterator[Stack]:
     """A second stack with its own Redis and database; this process talks to it meanwhile.
 
     Separate on purpose: each stack's stuck-job reaper judges jobs by its own Redis.
@@ -106,7 +108,8 @@ def isolated_stack(var_dir: Path, workers: int, database_url: str = "") -> Itera
 
     db_url = database_url or f"sqlite:///{var_dir / 'isolated.db'}"
     stack = Stack(
-        var_dir, workers=workers, app=False, env={"REDIS_URL": "", "DATABASE_URL": db_url},
+        var_dir, workers=workers, app=False,
+        env={"REDIS_URL": "", "DATABASE_URL": db_url, **(env or {})},
         log_dir=var_dir / "logs",
     )  # fmt: skip
     saved = {k: os.environ.get(k, "") for k in ("REDIS_URL", "DATABASE_URL", "JOBBOARD_VAR_DIR")}

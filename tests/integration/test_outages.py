@@ -1,0 +1,69 @@
+"""Redis goes away under a running job: the worker keeps importing and reports again when
+Redis is back, or fails the job saying why once the grace period is over — never silently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rq import Worker
+
+from jobboard.core import events, jobs
+from jobboard.core.models import JobStatus
+from jobboard.core.products import list_products
+from jobboard.core.redis import get_redis
+from tests.conftest import isolated_stack, wait_for
+from tests.integration.test_job_control import big_csv, running, submit
+
+
+def count_products(owner: str) -> int:
+    return list_products(owner, limit=1)[1]
+
+
+def _db_job(job_id: str, owner: str) -> dict:
+    return jobs.get_job(job_id, owner) or {}  # the durable record while Redis is away
+
+
+def _snapshot_status(job_id: str) -> str | None:
+    snap = events.read_snapshots([job_id]).get(job_id)
+    return snap and snap["job"]["status"]
+
+
+def test_a_job_runs_through_a_redis_restart(tmp_path: Path, owner: str) -> None:
+    with isolated_stack(tmp_path, workers=1) as stack:
+        assert stack.redis is not None and stack.redis.process is not None
+        job_id = submit(owner, big_csv(tmp_path / "through.csv", 300_000))
+        running(job_id, owner)
+        get_redis().save()  # like `make run`'s Redis, which keeps its data
+        stack.redis.process.kill()
+        stack.redis.process.wait()
+        wait_for(lambda: _db_job(job_id, owner).get("status") in JobStatus.TERMINAL, 90, "the end")
+        job = _db_job(job_id, owner)
+        assert job["status"] == "completed", job["error_data"]
+        assert job["result_data"]["imported"] == 300_000
+        assert count_products(owner) == 300_000
+        stack.redis.start()
+        # Its ending, published while Redis was away, is announced once Redis is back.
+        wait_for(lambda: _snapshot_status(job_id) == "completed", 10, "the ending's event")
+        # The pool is whole again and takes the next job.
+        wait_for(lambda: Worker.count(connection=get_redis()) >= 1, 20, "a worker")
+        nxt = submit(owner, big_csv(tmp_path / "next.csv", 10))
+        wait_for(lambda: _db_job(nxt, owner).get("status") == "completed", 30, "the next job")
+
+
+def test_a_job_fails_saying_why_when_redis_stays_away(tmp_path: Path, owner: str) -> None:
+    env = {"JOBBOARD_REDIS_GRACE_SECONDS": "1"}
+    with isolated_stack(tmp_path, workers=1, env=env) as stack:
+        assert stack.redis is not None and stack.redis.process is not None
+        job_id = submit(owner, big_csv(tmp_path / "away.csv", 600_000))
+        running(job_id, owner)
+        get_redis().save()
+        stack.redis.process.kill()
+        stack.redis.process.wait()
+        wait_for(lambda: _db_job(job_id, owner).get("status") == "failed", 30, "the failure")
+        job = _db_job(job_id, owner)
+        assert "could not reach Redis for 1 s" in job["error_data"]["message"]
+        imported = job["result_data"]["imported"] + job["result_data"]["updated"]
+        assert 0 < imported < 600_000
+        assert count_products(owner) == imported  # what it says it did, it did
+        stack.redis.start()
+        wait_for(lambda: _snapshot_status(job_id) == "failed", 10, "the ending's event")
