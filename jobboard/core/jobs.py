@@ -110,7 +110,8 @@ def get_queue(name: str) -> Queue:
 
 def submit(kind: str, *, owner_id: str, title: str, params: dict[str, Any]) -> Job:
     """Record a new job, announce it and put it on its RQ queue under the same id."""
-    spec = KINDS[kind]
+    if kind not in KINDS:
+        raise JobError(f"there is no job kind {kind!r}")
     job = Job(
         id=str(uuid.uuid4()),
         owner_id=owner_id,
@@ -124,23 +125,29 @@ def submit(kind: str, *, owner_id: str, title: str, params: dict[str, Any]) -> J
     try:
         job.version = events.publish(to_public(job), owner_id)
         _record_version(job.id, job.version)
-        get_queue(spec.queue).enqueue(
-            spec.func,
-            job.id,
-            job_id=job.id,
-            job_timeout=get_settings().job_timeout_seconds,
-            result_ttl=24 * 3600,
-            failure_ttl=7 * 24 * 3600,
-            on_failure=Callback(on_rq_failure),
-            on_stopped=Callback(on_rq_stopped),
-            description=f"{spec.label}: {job.title}",
-        )
+        enqueue(job)
     except Exception as exc:  # Redis gone: the job must not stay queued forever.
         log.exception("could not enqueue job %s", job.id)
         reason = "the queue (Redis) is unreachable" if isinstance(exc, redis.RedisError) else exc
         fail(job.id, f"could not queue the job: {reason}")
         raise
     return job
+
+
+def enqueue(job: Job) -> None:
+    """Put a recorded job on its RQ queue under its own id."""
+    spec = KINDS[job.kind]
+    get_queue(spec.queue).enqueue(
+        spec.func,
+        job.id,
+        job_id=job.id,
+        job_timeout=get_settings().job_timeout_seconds,
+        result_ttl=24 * 3600,
+        failure_ttl=7 * 24 * 3600,
+        on_failure=Callback(on_rq_failure),
+        on_stopped=Callback(on_rq_stopped),
+        description=f"{spec.label}: {job.title}",
+    )
 
 
 def _transition(job_id: str, status: str, **values: Any) -> Job | None:

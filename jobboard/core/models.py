@@ -50,6 +50,8 @@ class Job(SQLModel, table=True):
         Index("ix_job_owner_created", "owner_id", "created_at"),
         Index("ix_job_owner_status_created", "owner_id", "status", "created_at"),
         Index("ix_job_owner_kind_created", "owner_id", "kind", "created_at"),
+        # The watchdog (every second) and retention look up jobs by status for every owner.
+        Index("ix_job_status_created", "status", "created_at"),
     )
 
     id: str = Field(primary_key=True, max_length=36)

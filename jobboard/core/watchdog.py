@@ -29,6 +29,9 @@ HEARTBEAT_TTL = 3  # seconds; a horse that misses about three beats is suspect
 SUSPECT_CONFIRM_SECONDS = 2.0
 START_GRACE_SECONDS = 5.0
 TICK_EVERY = 1.0
+# A queued job missing from Redis this long after its creation was lost by a restart (the
+# delay covers the moment between recording a job and putting it on its queue).
+REQUEUE_AFTER_SECONDS = 5.0
 # Endings this close before an outage was noticed may also have been lost.
 OUTAGE_MARGIN = timedelta(seconds=30)
 
@@ -99,22 +102,56 @@ def republish_endings(since: datetime) -> list[str]:
     return done
 
 
+def requeue_lost_jobs(older_than: float = REQUEUE_AFTER_SECONDS) -> list[str]:
+    """Put back on their queue the queued jobs that Redis lost (a crash restores the last
+    snapshot, which may predate them); returns their ids.
+
+    A job that is queued twice runs once: the second run finds it started and skips.
+    """
+    from rq.job import Job as RQJob
+
+    cutoff = utcnow() - timedelta(seconds=older_than)
+    with session_scope() as session:
+        rows = session.exec(
+            select(Job).where(Job.status == JobStatus.QUEUED, col(Job.created_at) <= cutoff)
+        ).all()
+    lost = [job for job in rows if not RQJob.exists(job.id, connection=get_redis())]
+    for job in lost:
+        jobs.enqueue(job)
+        log.warning("job %s was lost from its queue (Redis restarted); queued it again", job.id)
+    return [job.id for job in lost]
+
+
 class Watchdog:
     """One per process: call `tick()` about every `TICK_EVERY` seconds."""
 
     def __init__(self) -> None:
         self.redis_down_since: datetime | None = None
+        self.last_seen_up: datetime = utcnow()
+        self.redis_run_id: str | None = None
+        # Look for queued jobs Redis lost until then (a restart may predate this process).
+        self.requeue_until = time.monotonic() + REQUEUE_AFTER_SECONDS + 5
 
     def tick(self) -> list[str]:
         try:
-            get_redis().ping()
+            run_id = get_redis().info("server").get("run_id")
         except redis.exceptions.RedisError:
             if self.redis_down_since is None:
-                self.redis_down_since = utcnow()
+                self.redis_down_since = self.last_seen_up
                 log.warning("Redis is unreachable; live updates pause until it is back")
             return []
-        if self.redis_down_since is not None:
-            since, self.redis_down_since = self.redis_down_since - OUTAGE_MARGIN, None
-            log.info("Redis is back")
+        restarted = self.redis_run_id is not None and run_id != self.redis_run_id
+        if self.redis_down_since is not None or restarted:
+            # A restart may be too quick to be seen as an outage, and a crash restores an
+            # older snapshot: announce what ended and requeue what was lost meanwhile.
+            since = (self.redis_down_since or self.last_seen_up) - OUTAGE_MARGIN
+            self.redis_down_since = None
+            log.info("Redis is back%s", " (restarted)" if restarted else "")
             republish_endings(since)
+            # Jobs recorded just before the restart are only "lost" once they are old enough.
+            self.requeue_until = time.monotonic() + REQUEUE_AFTER_SECONDS + 5
+        if time.monotonic() < self.requeue_until:
+            requeue_lost_jobs()
+        self.redis_run_id = run_id
+        self.last_seen_up = utcnow()
         return reap_stuck_jobs()

@@ -67,3 +67,25 @@ def test_a_job_fails_saying_why_when_redis_stays_away(tmp_path: Path, owner: str
         assert count_products(owner) == imported  # what it says it did, it did
         stack.redis.start()
         wait_for(lambda: _snapshot_status(job_id) == "failed", 10, "the ending's event")
+
+
+def test_jobs_a_crashed_redis_forgot_run_anyway(tmp_path: Path, owner: str) -> None:
+    """Redis dies with nothing saved: the running job goes on, and the queued one, which
+    the new Redis never heard of, is queued again and runs."""
+    with isolated_stack(tmp_path, workers=1) as stack:
+        assert stack.redis is not None and stack.redis.process is not None
+        first = submit(owner, big_csv(tmp_path / "first.csv", 300_000))
+        running(first, owner)
+        second = submit(owner, big_csv(tmp_path / "second.csv", 100))
+        assert _db_job(second, owner)["status"] == "queued"
+        stack.redis.process.kill()
+        stack.redis.process.wait()
+        for path in stack.redis.directory.glob("*.rdb"):
+            path.unlink()  # a crash that lost everything
+        stack.redis.start()
+        for job_id in (first, second):
+            wait_for(
+                lambda job_id=job_id: _db_job(job_id, owner).get("status") == "completed",
+                60,
+                f"job {job_id} to complete",
+            )
