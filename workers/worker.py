@@ -10,8 +10,12 @@ import signal
 from typing import Any
 
 import redis
+import rq.scheduler
 from rq import Worker
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.job import Job as RQJob
+from rq.scheduler import RQScheduler
+from rq.worker_pool import ForkProcess
 
 from jobboard.core import jobs
 from jobboard.core.db import get_engine
@@ -33,12 +37,57 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
+class _Scheduler(RQScheduler):
+    """RQ's scheduler process, but one that dies with its worker (no orphan per kill)."""
+
+    def start(self) -> Any:
+        self._status = self.Status.STARTED
+        self._connection = None  # a Redis client cannot cross the fork
+        self._process = ForkProcess(target=_run_scheduler, args=(self, os.getpid()))
+        self._process.start()
+        return self._process
+
+
+def _run_scheduler(scheduler: RQScheduler, parent_pid: int) -> None:
+    _die_with_parent(parent_pid)
+    rq.scheduler.run(scheduler)
+
+
 class JobboardWorker(Worker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Started by a fork of the pool: never reuse the pool's pooled DB connections.
         get_engine().dispose(close=False)
         self._worker_pid = os.getpid()
+
+    def _start_scheduler(
+        self,
+        burst: bool = False,
+        logging_level: str | None = "INFO",
+        date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
+        log_format: str = DEFAULT_LOGGING_FORMAT,
+    ) -> None:
+        """RQ's own, with a scheduler that dies with this worker."""
+        self.scheduler = _Scheduler(
+            self.queues,
+            connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format,
+            log_format=log_format,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()
+        if not self.scheduler.acquired_locks:
+            return
+        if not burst:
+            self.scheduler.start()
+            return
+        try:
+            self.scheduler.register_birth()
+            self.scheduler.enqueue_scheduled_jobs()
+        finally:
+            self.scheduler.release_locks()
+            self.scheduler.register_death()
 
     def main_work_horse(self, job: RQJob, queue: Any) -> None:
         _die_with_parent(self._worker_pid)
