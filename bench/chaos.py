@@ -112,7 +112,7 @@ def _kill_one(stack: Stack, rng: random.Random) -> tuple[int, str | None]:
         worker = victim = rng.choice(workers)
     else:
         return 0, None
-    job_id = busy.get(worker) if worker in horses else None
+    job_id = busy.get(worker)
     try:
         os.kill(victim, signal.SIGKILL)
     except ProcessLookupError:
@@ -346,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large-rows", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    # SIGTERM (e.g. `timeout`) unwinds like Ctrl-C, so the private stack is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     report = run_chaos(
         jobs=args.jobs,
         kills=args.kills,

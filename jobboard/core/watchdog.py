@@ -32,6 +32,9 @@ TICK_EVERY = 1.0
 # A queued job missing from Redis this long after its creation was lost by a restart (the
 # delay covers the moment between recording a job and putting it on its queue).
 REQUEUE_AFTER_SECONDS = 5.0
+# A job RQ handed to a worker but that never began this long after is not going to.
+NEVER_STARTED_SECONDS = 30.0
+QUEUE_CHECK_EVERY = 10.0  # seconds between checks of old queued jobs
 # Endings this close before an outage was noticed may also have been lost.
 OUTAGE_MARGIN = timedelta(seconds=30)
 
@@ -102,24 +105,59 @@ def republish_endings(since: datetime) -> list[str]:
     return done
 
 
-def requeue_lost_jobs(older_than: float = REQUEUE_AFTER_SECONDS) -> list[str]:
-    """Put back on their queue the queued jobs that Redis lost (a crash restores the last
-    snapshot, which may predate them); returns their ids.
+def recover_queued_jobs(older_than: float = REQUEUE_AFTER_SECONDS) -> list[str]:
+    """Queued jobs that can no longer start by themselves; returns their ids.
 
-    A job that is queued twice runs once: the second run finds it started and skips.
+    A Redis crash restores an older snapshot (the job is missing, or recorded as queued but
+    on no queue): it is queued again, and a job queued twice runs once (the second run
+    finds it started and skips). A job RQ handed to a worker that died before the job
+    began, or that RQ failed without telling us, ends `failed`.
     """
+    from rq.exceptions import NoSuchJobError
     from rq.job import Job as RQJob
+    from rq.job import JobStatus as RQStatus
 
+    client = get_redis()
+    if not client.set("jobboard:queue-check", "1", nx=True, px=int(TICK_EVERY * 900)):
+        return []
     cutoff = utcnow() - timedelta(seconds=older_than)
     with session_scope() as session:
         rows = session.exec(
-            select(Job).where(Job.status == JobStatus.QUEUED, col(Job.created_at) <= cutoff)
+            select(Job)
+            .where(Job.status == JobStatus.QUEUED, col(Job.created_at) <= cutoff)
+            .order_by(col(Job.created_at))
+            .limit(1000)
         ).all()
-    lost = [job for job in rows if not RQJob.exists(job.id, connection=get_redis())]
-    for job in lost:
-        jobs.enqueue(job)
-        log.warning("job %s was lost from its queue (Redis restarted); queued it again", job.id)
-    return [job.id for job in lost]
+    recovered = []
+    for job in rows:
+        try:
+            rq_job = RQJob.fetch(job.id, connection=client)
+        except NoSuchJobError:
+            rq_job = None
+        status = rq_job.get_status(refresh=False) if rq_job else None
+        if rq_job is None or (
+            status == RQStatus.QUEUED
+            and jobs.get_queue(rq_job.origin).get_job_position(job.id) is None
+        ):
+            jobs.enqueue(job)
+            log.warning("job %s was lost from its queue (Redis restarted); queued it again", job.id)
+        elif status in (
+            RQStatus.FAILED,
+            RQStatus.STOPPED,
+            RQStatus.CANCELED,
+            RQStatus.FINISHED,
+        ) or (
+            status == RQStatus.STARTED
+            and rq_job.started_at is not None
+            and (utcnow() - rq_job.started_at).total_seconds() > NEVER_STARTED_SECONDS
+        ):
+            if jobs.fail(job.id, jobs.WORKER_LOST) is None:
+                continue
+            log.warning("job %s was taken by a worker that died before it began", job.id)
+        else:
+            continue
+        recovered.append(job.id)
+    return recovered
 
 
 class Watchdog:
@@ -131,6 +169,7 @@ class Watchdog:
         self.redis_run_id: str | None = None
         # Look for queued jobs Redis lost until then (a restart may predate this process).
         self.requeue_until = time.monotonic() + REQUEUE_AFTER_SECONDS + 5
+        self.next_queue_check = 0.0
 
     def tick(self) -> list[str]:
         try:
@@ -150,8 +189,10 @@ class Watchdog:
             republish_endings(since)
             # Jobs recorded just before the restart are only "lost" once they are old enough.
             self.requeue_until = time.monotonic() + REQUEUE_AFTER_SECONDS + 5
-        if time.monotonic() < self.requeue_until:
-            requeue_lost_jobs()
+        now = time.monotonic()
+        if now < self.requeue_until or now >= self.next_queue_check:
+            self.next_queue_check = now + QUEUE_CHECK_EVERY
+            recover_queued_jobs()
         self.redis_run_id = run_id
         self.last_seen_up = utcnow()
         return reap_stuck_jobs()
