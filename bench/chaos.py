@@ -256,7 +256,7 @@ def _drive(
                 "export_catalog",
                 owner,
                 "catalog export",
-                {"format": rng.choice(["shopify", "csv"])},
+                {"format": rng.choice(["shopify", "plain"])},
             )
         elif roll < 0.78:
             submit("find_duplicates", owner, "duplicates", {"product_ids": ids})

@@ -15,7 +15,7 @@ from pathlib import Path
 from bench.common import Result, log, private_stack
 
 NAME = "control"
-KILL_TARGET_S = 15.0
+KILL_TARGET_S = 10.0  # the reliability issue: kill → failed within 10 s
 
 
 def _csv(path: Path, rows: int) -> Path:
@@ -129,7 +129,7 @@ def run(quick: bool = False, keep: bool = False) -> list[Result]:
             "s",
             target=f"≤ {KILL_TARGET_S:.0f}",
             met=worst <= KILL_TARGET_S,
-            note=f"median {statistics.median(kills):.1f} s; heartbeat TTL 6 s, reaper every 2 s",
+            note=f"median {statistics.median(kills):.2f} s; the pool checks workers each second",
         )
     )
     rate = embed_rate(10_000 if quick else 50_000)

@@ -35,7 +35,10 @@ def main() -> int:
             print(f"jobboard: started a Redis-compatible server at {stack.redis.url}", flush=True)
         stack.migrate()
         stack.start_workers()
-        print(f"jobboard: {stack.workers} worker(s) listening (a worker that dies is replaced)")
+        print(
+            f"jobboard: {stack.workers} worker(s) listening (a worker that dies is replaced)",
+            flush=True,
+        )
         stack.start_app()
         print(f"jobboard: building the app; it will answer at http://localhost:{port}", flush=True)
         # Only Ctrl-C / SIGTERM stops `make run`; anything that dies is started again.

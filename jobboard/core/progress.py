@@ -109,6 +109,7 @@ class ProgressReporter:
             self._step = step  # type: ignore[assignment]
         now = time.monotonic()
         if self.cancelled:
+            self._pending = True  # close() reports these last values with the cancellation
             raise JobCancelled(self.job_id)
         if step_changed or now - self._last_flush >= self._interval:
             self._flush(now)
