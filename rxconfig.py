@@ -1,3 +1,4 @@
+import functools
 import os
 
 import reflex as rx
@@ -12,3 +13,28 @@ config = rx.Config(
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="medium"))],
     disable_plugins=[SitemapPlugin],
 )
+
+
+def _respawn_failed_app_workers() -> None:
+    """Granian, Reflex's prod server, stops the whole app when one of its worker processes
+    dies (OOM killer, crash), and Reflex gives no way to pass its `respawn_failed_workers`.
+    With it, only the sessions of the dead process reconnect (to the others, or to its
+    replacement); `make run` still restarts the app if the whole server goes."""
+    try:
+        from granian.server import Server
+    except ImportError:  # not the Granian backend: nothing to do
+        return
+    init = Server.__init__
+    if getattr(init, "jobboard_respawn", False):
+        return
+
+    @functools.wraps(init)
+    def with_respawn(self: object, *args: object, **kwargs: object) -> None:
+        kwargs["respawn_failed_workers"] = True
+        init(self, *args, **kwargs)
+
+    with_respawn.jobboard_respawn = True  # type: ignore[attr-defined]
+    Server.__init__ = with_respawn  # type: ignore[method-assign]
+
+
+_respawn_failed_app_workers()
