@@ -147,11 +147,22 @@ class NotifyState(rx.State):
     def apply_job_event(self, event: dict[str, Any]) -> list[EventSpec]:
         return self._announce(event["job"])
 
+    def _ended_before_tab_opened(self, job: dict[str, Any]) -> bool:
+        """A resync replays recent endings; those from before this tab existed are not news."""
+        opened = _epoch(self.opened_at)
+        try:
+            ended = datetime.fromisoformat(job.get("completed_at") or "")
+        except ValueError:
+            return False
+        if ended.tzinfo is None:  # SQLite keeps UTC without its zone
+            ended = ended.replace(tzinfo=UTC)
+        return bool(opened) and ended.timestamp() < opened
+
     def _announce(self, job: dict[str, Any]) -> list[EventSpec]:
         """A toast and, if wanted, an OS notification for a job that ended; once per job."""
         notice = ending_notice(job)
         announced = self.announced.split()
-        if notice is None or job["id"] in announced:
+        if notice is None or job["id"] in announced or self._ended_before_tab_opened(job):
             return []
         self.announced = " ".join([*announced[-(ANNOUNCED_KEPT - 1) :], job["id"]])
         self.seen_at = f"{time.time():.3f}"
