@@ -510,3 +510,27 @@ def test_accounts_on_postgres(services: Stack, monkeypatch: pytest.MonkeyPatch) 
         get_settings.cache_clear()
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_concurrent_first_sign_ups_make_one_admin(fresh_db: str) -> None:
+    import threading
+
+    with session_scope() as session:
+        session.add(Product(owner_id=get_settings().local_user, key="k", title="T"))
+    barrier = threading.Barrier(4)
+    made: list[User] = []
+
+    def sign_up() -> None:
+        barrier.wait()
+        made.append(create_user(email("race"), PASSWORD))
+
+    threads = [threading.Thread(target=sign_up) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(made) == 4
+    admins = [u for u in made if u.is_admin]
+    assert len(admins) == 1
+    with session_scope() as session:
+        assert session.exec(select(Product)).one().owner_id == admins[0].id
