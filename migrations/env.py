@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
+import jobboard.core.accounts.models  # registers the account tables
 import jobboard.core.models  # noqa: F401  (registers the tables)
 
 config = context.config

@@ -24,6 +24,7 @@ class Settings:
     snapshot_ttl_seconds: int
     redis_grace_seconds: float
     retention_days: int  # finished jobs and their files; failed ones are kept twice as long
+    signup: str  # "open", "closed" or "" (open while there is no user yet, then closed)
 
 
 def normalize_database_url(url: str) -> str:
@@ -48,6 +49,14 @@ def _retention_days() -> int:
     return days
 
 
+def _signup() -> str:
+    """JOBBOARD_SIGNUP: open, closed, or unset (open until the first user exists)."""
+    raw = os.environ.get("JOBBOARD_SIGNUP", "").strip().lower()
+    if raw not in ("", "open", "closed"):
+        raise ValueError(f"JOBBOARD_SIGNUP must be open or closed, not {raw!r}")
+    return raw
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     var_dir = Path(os.environ.get("JOBBOARD_VAR_DIR", ROOT / "var")).resolve()
@@ -68,4 +77,5 @@ def get_settings() -> Settings:
         # A running job that cannot reach Redis keeps going this long, then fails saying so.
         redis_grace_seconds=float(os.environ.get("JOBBOARD_REDIS_GRACE_SECONDS", "300")),
         retention_days=_retention_days(),
+        signup=_signup(),
     )
