@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from jobboard.core import events
 from jobboard.core.db import get_engine, session_scope
-from jobboard.core.errors import failure_details
+from jobboard.core.errors import failure_details, relative_paths
 from jobboard.core.models import Job, JobStatus, utcnow
 from jobboard.core.public import ErrorData, JobPublic, ProgressData
 from jobboard.core.redis import get_redis
@@ -216,7 +216,9 @@ def fail(
     progress: dict[str, Any] | None = None,
     result: dict[str, Any] | None = None,
 ) -> Job | None:
-    values: dict[str, Any] = {"error_data": {"message": message, "details": details}}
+    # Neither the message (users) nor the details (administrators) name absolute server paths.
+    error = {"message": relative_paths(message), "details": details and relative_paths(details)}
+    values: dict[str, Any] = {"error_data": error}
     if progress is None:  # failed from outside the job (watchdog, pool): its last known pace
         progress = _latest_progress(job_id)
     if progress is not None:
