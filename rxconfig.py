@@ -4,6 +4,8 @@ import os
 import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
 
+from jobboard.core.settings import allowed_origins
+
 config = rx.Config(
     app_name="jobboard",
     # With Redis, Reflex keeps session state there and can run several backend processes.
@@ -12,6 +14,9 @@ config = rx.Config(
     show_built_with_reflex=False,
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="medium"))],
     disable_plugins=[SitemapPlugin],
+    # Reflex allows every origin by default, for its CORS and its `/_event` websocket: only the
+    # app's own origin (and JOBBOARD_ALLOWED_ORIGINS) may call it from a browser.
+    cors_allowed_origins=allowed_origins(),
 )
 
 

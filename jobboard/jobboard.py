@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from jobboard.api import create_api
+from jobboard.api.security import SecurityHeadersMiddleware
 from jobboard.components.connection import connection_banner
 from jobboard.pages import ai, job_detail, products, settings, tasks, upload  # noqa: F401
 from jobboard.state.live import purge_old_data_forever, subscribe_events, watchdog_forever
@@ -14,7 +15,14 @@ def index() -> rx.Component:
     return rx.fragment()
 
 
-app = rx.App(
+class JobboardApp(rx.App):
+    """Reflex's app with the HTTP edge around all of its backend, CORS middleware included."""
+
+    def __call__(self):  # the ASGI app factory Reflex's server calls
+        return SecurityHeadersMiddleware(super().__call__())
+
+
+app = JobboardApp(
     head_components=[rx.el.script(src="/jobboard.js")],
     api_transformer=create_api(),
 )

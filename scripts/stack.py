@@ -123,6 +123,7 @@ class Stack:
         self.log_dir = log_dir
         self.env = dict(os.environ) | (env or {})
         self.env["JOBBOARD_VAR_DIR"] = str(self.var_dir)
+        self.env["PORT"] = str(self.port)  # the app's own origin, for CORS and the websocket
         self.redis: RedisServer | None = None
         self.worker_procs: list[subprocess.Popen[bytes]] = []
         self._workers_started = 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
-import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +20,9 @@ from sqlmodel import col, select
 
 from jobboard.core import events
 from jobboard.core.db import get_engine, session_scope
+from jobboard.core.errors import failure_details, relative_paths
 from jobboard.core.models import Job, JobStatus, utcnow
+from jobboard.core.public import ErrorData, JobPublic, ProgressData
 from jobboard.core.redis import get_redis
 from jobboard.core.settings import get_settings
 
@@ -83,25 +84,27 @@ def alive_key(job_id: str) -> str:
     return f"jobboard:alive:{job_id}"
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def to_public(job: Job, *, include_details: bool = False) -> dict[str, Any]:
+    """The job's public shape, shared by UI, REST, SSE and webhooks: `JobPublic`'s JSON form.
 
-
-def to_public(job: Job) -> dict[str, Any]:
-    """The job's public shape, shared by UI, REST, SSE and webhooks."""
-    return {
-        "id": job.id,
-        "kind": job.kind,
-        "title": job.title,
-        "status": job.status,
-        "progress_data": dict(job.progress_data or {}),
-        "result_data": job.result_data,
-        "error_data": job.error_data,
-        "created_at": _iso(job.created_at),
-        "started_at": _iso(job.started_at),
-        "updated_at": _iso(job.updated_at),
-        "completed_at": _iso(job.completed_at),
-    }
+    `error_data.details` (the traceback) is for administrators only: it stays in the database
+    and is left out unless `include_details` (the hook for an admin view).
+    """
+    public = JobPublic(
+        id=job.id,
+        kind=job.kind,
+        title=job.title,
+        status=job.status,
+        progress_data=ProgressData.model_validate(job.progress_data or {}),
+        result_data=job.result_data,
+        error_data=ErrorData.model_validate(job.error_data) if job.error_data else None,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        updated_at=job.updated_at,
+        completed_at=job.completed_at,
+    )
+    exclude = None if include_details else {"error_data": {"details"}}
+    return public.model_dump(mode="json", exclude=exclude)
 
 
 def get_queue(name: str) -> Queue:
@@ -213,7 +216,9 @@ def fail(
     progress: dict[str, Any] | None = None,
     result: dict[str, Any] | None = None,
 ) -> Job | None:
-    values: dict[str, Any] = {"error_data": {"message": message, "details": details}}
+    # Neither the message (users) nor the details (administrators) name absolute server paths.
+    error = {"message": relative_paths(message), "details": details and relative_paths(details)}
+    values: dict[str, Any] = {"error_data": error}
     if progress is None:  # failed from outside the job (watchdog, pool): its last known pace
         progress = _latest_progress(job_id)
     if progress is not None:
@@ -409,7 +414,7 @@ def run(job_id: str, handler: Callable[[Job, ProgressReporter], dict[str, Any]])
         fail(
             job_id,
             failure_message(exc),
-            details="".join(traceback.format_exception(exc))[-4000:],
+            details=failure_details(exc),
             progress=progress,
             result=getattr(exc, "partial_result", None),
         )

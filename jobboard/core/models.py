@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -30,16 +31,28 @@ FIELD_LIMITS: dict[str, int] = {
 }
 
 
-class JobStatus:
+class JobStatus(StrEnum):
+    """A job's status; members compare equal to the plain strings the database stores."""
+
     QUEUED = "queued"
     PROCESSING = "processing"
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
 
-    ALL = (QUEUED, PROCESSING, COMPLETED, FAILED, CANCELLED)
-    ACTIVE = (QUEUED, PROCESSING)
-    TERMINAL = (COMPLETED, FAILED, CANCELLED)
+    # Groups of statuses (set below the class: inside an enum's body they would be members).
+    ALL: ClassVar[tuple[JobStatus, ...]]
+    ACTIVE: ClassVar[tuple[JobStatus, ...]]
+    TERMINAL: ClassVar[tuple[JobStatus, ...]]
+
+
+ALL_STATUSES = JobStatus.ALL = tuple(JobStatus)
+ACTIVE_STATUSES = JobStatus.ACTIVE = (JobStatus.QUEUED, JobStatus.PROCESSING)
+TERMINAL_STATUSES = JobStatus.TERMINAL = (
+    JobStatus.COMPLETED,
+    JobStatus.FAILED,
+    JobStatus.CANCELLED,
+)
 
 
 class Job(SQLModel, table=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,7 @@ class Settings:
     redis_grace_seconds: float
     retention_days: int  # finished jobs and their files; failed ones are kept twice as long
     signup: str  # "open", "closed" or "" (open while there is no user yet, then closed)
+    allowed_origins: tuple[str, ...]  # browser origins allowed to call the app (CORS, websocket)
 
 
 def normalize_database_url(url: str) -> str:
@@ -57,6 +59,31 @@ def _signup() -> str:
     return raw
 
 
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
+
+
+def allowed_origins() -> tuple[str, ...]:
+    """The app's own origin (`http://localhost:$PORT`, `http://127.0.0.1:$PORT`; PORT defaults
+    to 3000) plus JOBBOARD_ALLOWED_ORIGINS (comma-separated `scheme://host[:port]`). Anything
+    else, `*` included, stops start-up: a wildcard would let any site act for the user."""
+    port = os.environ.get("PORT", "").strip() or "3000"
+    if not port.isdigit():
+        raise ValueError(f"PORT must be a port number, not {port!r}")
+    origins = [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
+    for raw in os.environ.get("JOBBOARD_ALLOWED_ORIGINS", "").split(","):
+        origin = raw.strip().rstrip("/")
+        if not origin:
+            continue
+        if not _ORIGIN.fullmatch(origin):
+            raise ValueError(
+                "JOBBOARD_ALLOWED_ORIGINS lists origins such as https://jobs.example.com "
+                f"(scheme://host[:port], comma-separated), not {raw.strip()!r}"
+            )
+        if origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     var_dir = Path(os.environ.get("JOBBOARD_VAR_DIR", ROOT / "var")).resolve()
@@ -78,4 +105,5 @@ def get_settings() -> Settings:
         redis_grace_seconds=float(os.environ.get("JOBBOARD_REDIS_GRACE_SECONDS", "300")),
         retention_days=_retention_days(),
         signup=_signup(),
+        allowed_origins=allowed_origins(),
     )

@@ -250,13 +250,8 @@ def details() -> rx.Component:
         ),
         result_section(),
         ai_results(),
-        rx.cond(
-            S.error_details != "",
-            rx.el.details(
-                rx.el.summary("Technical details"),
-                rx.code_block(S.error_details, language="python", wrap_long_lines=True),
-            ),
-        ),
+        # A failure's technical details (its traceback) are for administrators only: they stay
+        # in the database (`jobs.to_public(job, include_details=True)`), never on this page.
         spacing="4",
         width="100%",
         custom_attrs={"data-job-id": job.id},

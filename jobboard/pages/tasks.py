@@ -20,7 +20,7 @@ def filters() -> rx.Component:
             rx.select.trigger(placeholder="Status"),
             rx.select.content(
                 rx.select.item("All statuses", value=ALL),
-                *(rx.select.item(s.capitalize(), value=s) for s in JobStatus.ALL),
+                *(rx.select.item(s.capitalize(), value=s.value) for s in JobStatus.ALL),
             ),
             value=TasksState.status_filter,
             on_change=TasksState.set_status_filter,

@@ -134,7 +134,6 @@ class JobDetailState(rx.State):
     warnings_count: int = 0
     row_warnings: list[dict[str, str]] = []
     encoding: str = ""
-    error_details: str = ""
     summary: str = ""
     dup_groups: list[DupGroup] = []
     assignments: list[dict[str, str]] = []
@@ -162,7 +161,6 @@ class JobDetailState(rx.State):
         self.warnings_count = int(result.get("warnings_count") or 0)
         self.row_warnings = _str_rows(result.get("warnings"), "row", "message")
         self.encoding = str(result.get("encoding", ""))
-        self.error_details = str((job.get("error_data") or {}).get("details") or "")
         self._show_ai(job["kind"], result)
 
     def _show_ai(self, kind: str, result: dict[str, Any]) -> None:

@@ -98,3 +98,41 @@ def test_no_event_after_the_final_one(services: Stack, owner: str) -> None:
     snap = events.read_snapshots([job.id])[job.id]
     assert snap["job"]["status"] == "completed"
     assert version == snap["version"] == ended.version
+
+
+def test_a_crash_keeps_its_traceback_for_admins_only_without_server_paths(
+    services: Stack, owner: str
+) -> None:
+    from jobboard.core.settings import ROOT
+
+    job = _queued_job(owner)
+
+    def crash(job: Job, reporter: object) -> dict:
+        open(f"{ROOT}/var/no-such-dir/secret.csv")  # noqa: SIM115
+        return {}
+
+    with pytest.raises(FileNotFoundError):
+        jobs.run(job.id, crash)
+    with session_scope() as session:
+        stored = session.get(Job, job.id)
+        assert stored is not None and stored.status == JobStatus.FAILED
+        error = dict(stored.error_data or {})
+    # Users (UI, REST, events) get words; the traceback stays in the database for admins.
+    public = jobs.get_job(job.id, owner)
+    assert public["error_data"] == {
+        "message": "an internal error stopped the job (FileNotFoundError)"
+    }
+    assert jobs.to_public(stored, include_details=True)["error_data"]["details"] == error["details"]
+    assert 'File "tests/integration/test_lifecycle.py"' in error["details"]
+    assert "'var/no-such-dir/secret.csv'" in error["details"]
+    assert str(ROOT) not in error["details"] and "site-packages" not in error["details"]
+
+
+def test_a_failure_message_names_no_server_path(services: Stack, owner: str) -> None:
+    job = _queued_job(owner)
+    failed = jobs.fail(job.id, "the model is broken: [Errno 2] No such file: '/opt/models/w.bin'")
+    assert failed is not None
+    assert failed.error_data == {
+        "message": "the model is broken: [Errno 2] No such file: '…/w.bin'",
+        "details": None,
+    }

@@ -1,0 +1,59 @@
+"""A job's public shape: one typed model for the UI, REST, SSE and webhooks.
+
+`to_public(job)` in `jobboard.core.jobs` validates a `Job` row through `JobPublic` and returns
+its JSON form (`model_dump(mode="json")`), the plain dict every channel passes around.
+The job's `version` (its place in the event stream) is internal: it is not part of the schema,
+and the channels that need it add it next to the public fields.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_serializer
+
+from jobboard.core.models import JobStatus
+
+
+class ProgressData(BaseModel):
+    """How far a job is. Kinds add their own fields (`queue_position`, `elapsed`, `tokens`…)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    percentage: float = 0.0
+    current_step: str = ""
+    processed: int | None = None
+    total: int | None = None
+    estimated_time_remaining: float | None = None  # seconds
+    speed: float | None = None  # units of the kind (rows, products) per second
+
+
+class ErrorData(BaseModel):
+    """Why a job failed or stopped. `message` is for users; `details` (a traceback with
+    relative paths, see `jobboard.core.errors`) is for administrators and is left out of the
+    public dict unless asked for."""
+
+    model_config = ConfigDict(extra="allow")
+
+    message: str = ""
+    details: str | None = None
+
+
+class JobPublic(BaseModel):
+    id: str
+    kind: str
+    title: str
+    status: JobStatus
+    progress_data: ProgressData
+    result_data: dict[str, Any] | None = None
+    error_data: ErrorData | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    updated_at: datetime
+    completed_at: datetime | None = None
+
+    @field_serializer("created_at", "started_at", "updated_at", "completed_at")
+    def _iso(self, value: datetime | None) -> str | None:
+        # `datetime.isoformat()`, as before the model: "+00:00", not pydantic's "Z".
+        return value.isoformat() if value else None
