@@ -25,6 +25,7 @@ class Settings:
     redis_grace_seconds: float
     retention_days: int  # finished jobs and their files; failed ones are kept twice as long
     signup: str  # "open", "closed" or "" (open while there is no user yet, then closed)
+    api_rate_per_minute: int  # REST API requests per token (or sign-in session) per minute
 
 
 def normalize_database_url(url: str) -> str:
@@ -57,6 +58,20 @@ def _signup() -> str:
     return raw
 
 
+def _api_rate() -> int:
+    """JOBBOARD_API_RATE_PER_MINUTE: REST requests per token per minute, 1 to 1,000,000."""
+    raw = os.environ.get("JOBBOARD_API_RATE_PER_MINUTE", "").strip() or "600"
+    try:
+        rate = int(raw)
+    except ValueError:
+        rate = 0
+    if not 1 <= rate <= 1_000_000:
+        raise ValueError(
+            f"JOBBOARD_API_RATE_PER_MINUTE must be a whole number from 1 to 1000000, not {raw!r}"
+        )
+    return rate
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     var_dir = Path(os.environ.get("JOBBOARD_VAR_DIR", ROOT / "var")).resolve()
@@ -78,4 +93,5 @@ def get_settings() -> Settings:
         redis_grace_seconds=float(os.environ.get("JOBBOARD_REDIS_GRACE_SECONDS", "300")),
         retention_days=_retention_days(),
         signup=_signup(),
+        api_rate_per_minute=_api_rate(),
     )
