@@ -107,5 +107,5 @@ def export_catalog(job: Job, progress: ProgressReporter) -> dict[str, Any]:
         "products": len(products),
         "rows": rows,
         "size_bytes": path.stat().st_size,
-        "download_url": f"/api/jobs/{job.id}/download",
+        "download_url": f"/api/v1/jobs/{job.id}/download",
     }

@@ -1,17 +1,50 @@
-"""HTTP API mounted into the Reflex app (same port)."""
+"""HTTP API mounted into the Reflex app (same port): REST v1 under /api/v1."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import logging
 
-from jobboard.api.limits import UploadLimitMiddleware
-from jobboard.api.routes import router
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from jobboard.api import v1
+from jobboard.api.limits import UPLOAD_PATH, UploadLimitMiddleware
+
+log = logging.getLogger(__name__)
+
+
+def validation_detail(exc: RequestValidationError) -> str:
+    """FastAPI's list of errors as one readable line, without echoing the input back."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(dict.fromkeys(parts))[:2000] or "invalid request"
+
+
+async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    return JSONResponse({"detail": validation_detail(exc)}, status_code=422)
+
+
+async def _crashed(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error in %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": "internal error"}, status_code=500)
 
 
 def create_api() -> FastAPI:
-    api = FastAPI(title="Jobboard API", docs_url="/api/docs", openapi_url="/api/openapi.json")
-    api.include_router(router)
+    api = FastAPI(
+        title="Jobboard API",
+        version="1",
+        description="Start, follow, cancel and retry Jobboard jobs. Authenticate with a personal "
+        "API token: `Authorization: Bearer jb_…`.",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+    )
+    api.include_router(v1.router)
+    api.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+    api.add_exception_handler(Exception, _crashed)
     # Reflex mounts its own routes (`/_upload` among them) inside this app, so the guard
     # wraps them too.
-    api.add_middleware(UploadLimitMiddleware)
+    api.add_middleware(UploadLimitMiddleware, paths=(UPLOAD_PATH, *v1.UPLOAD_PATHS))
     return api

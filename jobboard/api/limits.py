@@ -1,4 +1,4 @@
-"""ASGI guard for Reflex's upload endpoint: never take in more than the upload limit.
+"""ASGI guard for the upload endpoints: never take in more than the upload limit.
 
 Reflex's `/_upload` parses the whole multipart body (spooling it to disk) before any handler
 sees it. This middleware answers 413 before the body is read when `Content-Length` says it is
@@ -34,12 +34,12 @@ def too_large_detail() -> str:
 
 
 class UploadLimitMiddleware:
-    def __init__(self, app: ASGIApp, path: str = UPLOAD_PATH) -> None:
+    def __init__(self, app: ASGIApp, paths: tuple[str, ...] = (UPLOAD_PATH,)) -> None:
         self.app = app
-        self.path = path.rstrip("/")
+        self.paths = frozenset(path.rstrip("/") for path in paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path", "").rstrip("/") != self.path:
+        if scope["type"] != "http" or scope.get("path", "").rstrip("/") not in self.paths:
             await self.app(scope, receive, send)
             return
         allowed = allowed_body_bytes()

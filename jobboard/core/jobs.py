@@ -504,6 +504,15 @@ def active_jobs(owner_id: str, *, limit: int = 8) -> tuple[list[dict[str, Any]],
     return _with_live(list(rows)), list(ids)
 
 
+def count_active(owner_id: str, *, kind: str | None = None) -> int:
+    """How many of the owner's jobs (of one kind, if given) are queued or processing."""
+    conditions = [Job.owner_id == owner_id, col(Job.status).in_(JobStatus.ACTIVE)]
+    if kind:
+        conditions.append(Job.kind == kind)
+    with session_scope() as session:
+        return int(session.exec(select(func.count()).select_from(Job).where(*conditions)).one())
+
+
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"

@@ -27,6 +27,7 @@ class Settings:
     retention_days: int  # finished jobs and their files; failed ones are kept twice as long
     signup: str  # "open", "closed" or "" (open while there is no user yet, then closed)
     allowed_origins: tuple[str, ...]  # browser origins allowed to call the app (CORS, websocket)
+    api_rate_per_minute: int  # REST API requests per token (or sign-in session) per minute
 
 
 def normalize_database_url(url: str) -> str:
@@ -84,6 +85,20 @@ def allowed_origins() -> tuple[str, ...]:
     return tuple(origins)
 
 
+def _api_rate() -> int:
+    """JOBBOARD_API_RATE_PER_MINUTE: REST requests per token per minute, 1 to 1,000,000."""
+    raw = os.environ.get("JOBBOARD_API_RATE_PER_MINUTE", "").strip() or "600"
+    try:
+        rate = int(raw)
+    except ValueError:
+        rate = 0
+    if not 1 <= rate <= 1_000_000:
+        raise ValueError(
+            f"JOBBOARD_API_RATE_PER_MINUTE must be a whole number from 1 to 1000000, not {raw!r}"
+        )
+    return rate
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     var_dir = Path(os.environ.get("JOBBOARD_VAR_DIR", ROOT / "var")).resolve()
@@ -106,4 +121,5 @@ def get_settings() -> Settings:
         retention_days=_retention_days(),
         signup=_signup(),
         allowed_origins=allowed_origins(),
+        api_rate_per_minute=_api_rate(),
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from types import SimpleNamespace
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from jobboard.api import create_api
-from jobboard.api.routes import current_owner
+from jobboard.api.v1.deps import current_user
 from jobboard.core import jobs
 from scripts.stack import Stack
 from tests.conftest import SHOPIFY_SAMPLE, ProductRec, wait_for
@@ -32,8 +33,8 @@ def import_sample(owner: str) -> None:
 
 def download(job_id: str, owner: str) -> tuple[int, str]:
     api = create_api()
-    api.dependency_overrides[current_owner] = lambda: owner
-    response = TestClient(api).get(f"/api/jobs/{job_id}/download")
+    api.dependency_overrides[current_user] = lambda: SimpleNamespace(id=owner)
+    response = TestClient(api).get(f"/api/v1/jobs/{job_id}/download")
     return response.status_code, response.text
 
 

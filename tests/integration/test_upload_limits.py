@@ -27,11 +27,17 @@ class Exchange:
     send_errors: list[OSError] = field(default_factory=list)
 
 
-def post_raw(app_url: str, headers: dict[str, str], body: Iterator[bytes], total: int) -> Exchange:
+def post_raw(
+    app_url: str,
+    headers: dict[str, str],
+    body: Iterator[bytes],
+    total: int,
+    path: str = "/_upload",
+) -> Exchange:
     """Send a request from one thread while reading the answer in this one."""
     url = urlsplit(app_url)
     sock = socket.create_connection((url.hostname, url.port), timeout=30)
-    head = "POST /_upload HTTP/1.1\r\nHost: localhost\r\n"
+    head = f"POST {path} HTTP/1.1\r\nHost: localhost\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
     sock.sendall(head.encode())
     sent = 0
@@ -85,10 +91,10 @@ def upload_headers(**extra: str) -> dict[str, str]:
     }
 
 
-def multipart_stream(total: int) -> Iterator[bytes]:
+def multipart_stream(total: int, field: str = "files") -> Iterator[bytes]:
     yield (
-        b'--xyz\r\nContent-Disposition: form-data; name="files"; filename="huge.csv"\r\n'
-        b"Content-Type: text/csv\r\n\r\n"
+        f'--xyz\r\nContent-Disposition: form-data; name="{field}"; filename="huge.csv"\r\n'.encode()
+        + b"Content-Type: text/csv\r\n\r\n"
     )
     for _ in range(total // CHUNK):
         yield b"x" * CHUNK

@@ -1,0 +1,119 @@
+"""Reading and controlling the caller's jobs. Another owner's job is "not found", never 403."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.responses import FileResponse
+
+from jobboard.api.v1.deps import CurrentUser
+from jobboard.api.v1.schemas import Job, JobAccepted, JobPage, Kind, LatestJob, Pagination, Status
+from jobboard.core import jobs
+from jobboard.core.exports import export_file
+from jobboard.core.models import JobStatus
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+MAX_PAGE = 100_000  # keeps the offset small; nobody pages this far
+JobId = Annotated[str, Path(min_length=1, max_length=64, description="the job's id")]
+NOT_FOUND = {404: {"description": "no such job of yours"}}
+
+
+def _found(job_id: str, owner_id: str) -> dict[str, Any]:
+    job = jobs.get_job(job_id, owner_id)
+    if job is None:
+        raise HTTPException(404, "not found")
+    return job
+
+
+@router.get("", response_model=JobPage, summary="List your jobs, newest first")
+def list_jobs(
+    user: CurrentUser,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    status: Status | None = None,
+    kind: Kind | None = None,
+) -> dict[str, Any]:
+    rows, total = jobs.list_jobs(
+        user.id,
+        status=status.value if status else None,
+        kind=kind.value if kind else None,
+        offset=(page - 1) * limit,
+        limit=limit,
+    )
+    pagination = Pagination(total=total, page=page, limit=limit, pages=math.ceil(total / limit))
+    return {"jobs": rows, "pagination": pagination, "running_count": jobs.count_active(user.id)}
+
+
+@router.get("/latest", response_model=LatestJob, summary="Your newest job (of one kind)")
+def latest_job(user: CurrentUser, kind: Kind | None = None) -> dict[str, Any]:
+    name = kind.value if kind else None
+    rows, _total = jobs.list_jobs(user.id, kind=name, limit=1)
+    return {
+        "latest_job": rows[0] if rows else None,
+        "has_running_job": jobs.count_active(user.id, kind=name) > 0,
+    }
+
+
+@router.get("/{job_id}", response_model=Job, responses=NOT_FOUND, summary="One job")
+def get_job(job_id: JobId, user: CurrentUser) -> dict[str, Any]:
+    return _found(job_id, user.id)
+
+
+@router.post(
+    "/{job_id}/cancel",
+    status_code=202,
+    response_model=JobAccepted,
+    responses=NOT_FOUND,
+    summary="Cancel a job (idempotent)",
+    description="A queued job is cancelled at once; a running one stops at its next progress "
+    "report (`status` stays `processing` until it does). A finished job is left as it is.",
+)
+def cancel_job(job_id: JobId, user: CurrentUser) -> JobAccepted:
+    try:
+        status = jobs.cancel(job_id, user.id)
+    except LookupError:
+        raise HTTPException(404, "not found") from None
+    return JobAccepted(job_id=job_id, status=status)
+
+
+@router.post(
+    "/{job_id}/retry",
+    status_code=202,
+    response_model=JobAccepted,
+    responses=NOT_FOUND | {409: {"description": "the job's status does not allow a retry"}},
+    summary="Start a job again with the same input",
+)
+def retry_job(job_id: JobId, user: CurrentUser, only_failed_rows: bool = False) -> JobAccepted:
+    try:
+        job = jobs.retry(job_id, user.id, only_failed_rows=only_failed_rows)
+    except LookupError:
+        raise HTTPException(404, "not found") from None
+    except jobs.JobError as exc:
+        raise HTTPException(409, str(exc)) from None
+    return JobAccepted(job_id=job.id, status=job.status)
+
+
+@router.get(
+    "/{job_id}/download",
+    response_class=FileResponse,
+    responses=NOT_FOUND
+    | {
+        200: {"content": {"text/csv": {}}, "description": "the exported CSV"},
+        409: {"description": "not a finished export"},
+    },
+    summary="Download a finished export",
+)
+def download_export(job_id: JobId, user: CurrentUser) -> FileResponse:
+    found = export_file(job_id, user.id)
+    if found is None:
+        job = _found(job_id, user.id)
+        if job["kind"] != "export_catalog":
+            raise HTTPException(409, "this job is not an export: it has nothing to download")
+        if job["status"] != JobStatus.COMPLETED:
+            raise HTTPException(409, f"the export is {job['status']}, not completed")
+        raise HTTPException(404, "the export's file is not kept any more; export again")
+    path, filename = found
+    return FileResponse(path, media_type="text/csv; charset=utf-8", filename=filename)

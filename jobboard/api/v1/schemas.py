@@ -1,0 +1,132 @@
+"""Request and response models of REST v1.
+
+`Job` mirrors `jobboard.core.jobs.to_public()` and validates its dict; it drops what must not leave
+the server (`error_data.details`, the traceback of a crash).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from jobboard.core import jobs
+from jobboard.core.models import JobStatus
+
+MAX_PRODUCT_IDS = 10_000  # per catalog AI job (the UI's selection is far smaller)
+MAX_DESCRIBE = 200  # the describe worker's own limit
+MAX_INSTRUCTIONS = 2000
+MIN_THRESHOLD, DEFAULT_THRESHOLD = 0.5, 0.88
+MIN_CATEGORIES, MAX_CATEGORIES, MAX_CATEGORY_CHARS = 2, 50, 100
+
+Status = StrEnum("Status", {s: s for s in JobStatus.ALL})  # type: ignore[misc]
+Kind = StrEnum("Kind", {k: k for k in jobs.KINDS})  # type: ignore[misc]
+
+ProductId = Annotated[int, Field(strict=True, ge=1, le=2**63 - 1)]
+CategoryName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CATEGORY_CHARS)
+]
+
+
+class ProgressData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    percentage: float = 0.0
+    current_step: str | None = None
+    processed: int | None = None
+    total: int | None = None
+    estimated_time_remaining: float | None = None
+    speed: float | None = None
+
+
+class ErrorData(BaseModel):
+    """Only the message: the details (a traceback) stay in the server's record."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    message: str = ""
+
+
+class Job(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    kind: str
+    title: str
+    status: Status
+    progress_data: ProgressData = Field(default_factory=ProgressData)
+    result_data: dict[str, Any] | None = None
+    error_data: ErrorData | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    updated_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class Pagination(BaseModel):
+    total: int
+    page: int
+    limit: int
+    pages: int
+
+
+class JobPage(BaseModel):
+    jobs: list[Job]
+    pagination: Pagination
+    running_count: int = Field(description="the caller's queued and processing jobs")
+
+
+class LatestJob(BaseModel):
+    latest_job: Job | None
+    has_running_job: bool
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    status: Status
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FindDuplicatesIn(_Body):
+    product_ids: list[ProductId] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_PRODUCT_IDS,
+        description="the products to compare; omit for the whole catalog",
+    )
+    threshold: float = Field(DEFAULT_THRESHOLD, ge=MIN_THRESHOLD, le=1.0, allow_inf_nan=False)
+
+
+class AutoCategorizeIn(_Body):
+    product_ids: list[ProductId] | None = Field(
+        None, min_length=1, max_length=MAX_PRODUCT_IDS, description="omit for the whole catalog"
+    )
+    categories: list[CategoryName] = Field(min_length=MIN_CATEGORIES, max_length=MAX_CATEGORIES)
+
+    @field_validator("categories")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        names: dict[str, str] = {}
+        for name in value:
+            names.setdefault(" ".join(name.split()).casefold(), " ".join(name.split()))
+        if len(names) < MIN_CATEGORIES:
+            raise ValueError(f"give at least {MIN_CATEGORIES} different categories")
+        return list(names.values())
+
+
+class DescribeProductsIn(_Body):
+    product_ids: list[ProductId] = Field(min_length=1, max_length=MAX_DESCRIBE)
+    instructions: str | None = Field(None, max_length=MAX_INSTRUCTIONS)
+
+
+class ExportCatalogIn(_Body):
+    format: Literal["shopify", "plain"] = "shopify"
