@@ -15,7 +15,7 @@ from jobboard.core.ai import NOT_CONFIGURED_MESSAGE, provider_config
 from jobboard.core.products import list_products
 from jobboard.state import live
 from jobboard.state.paging import PagedState
-from jobboard.state.session import owner_of, token_of
+from jobboard.state.session import current_user, owner_of, sign_in_url, token_of
 
 PAGE_SIZE = 10
 MATCH_UPLOAD_ID = "match-upload"
@@ -163,6 +163,8 @@ class AIState(PagedState, rx.State):
 
     @rx.event
     async def start_match(self, files: list[rx.UploadFile]) -> EventSpec | None:
+        if await current_user(self) is None:  # uploads come over HTTP: check here too
+            return rx.redirect(sign_in_url("/ai"))
         self.error = ""
         if not files:
             self.error = "Choose the file to match against the catalog."

@@ -60,6 +60,12 @@ def watch(owner_id: str, token: str, slot: str, state_class: type[rx.State] | No
         slots[slot] = state_class
 
 
+def forget(token: str) -> None:
+    """This session follows no one's jobs any more (signed out, or on a public page)."""
+    for tokens in list(_watchers.values()):
+        tokens.pop(token, None)
+
+
 async def _deliver(
     app: App, token: str, classes: list[type[rx.State]], batch: list[dict[str, Any]]
 ) -> None:
