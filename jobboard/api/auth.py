@@ -28,12 +28,13 @@ def _is_https(request: Request) -> bool:
 
 
 def _same_origin(request: Request) -> bool:
-    """Refuse cross-site posts (a browser always sends Origin on a cross-site POST)."""
+    """Refuse cross-site posts: a browser always sends Origin on a cross-site POST, and it must
+    name this host (a proxy in front must pass the Host header through). No Origin at all is a
+    non-browser client, which has no cookies to abuse."""
     origin = request.headers.get("origin")
-    if not origin or origin == "null":
-        return origin is None
-    host = request.headers.get("x-forwarded-host") or request.headers.get("host", "")
-    return urlsplit(origin).netloc.lower() == host.split(",")[0].strip().lower()
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc.lower() == request.headers.get("host", "").strip().lower()
 
 
 def _address(request: Request) -> str:
