@@ -43,8 +43,8 @@ class SignedIn:
 
 # sha256(secret) -> (monotonic expiry, the user or None)
 _cache: dict[str, tuple[float, SignedIn | None]] = {}
-# client token -> the user its latest event was checked for
-_by_token: dict[str, SignedIn] = {}
+# client token -> the user its latest event was checked for, and the cookie secret it came with
+_by_token: dict[str, tuple[SignedIn, str]] = {}
 
 
 def _key(secret: str) -> str:
@@ -85,15 +85,26 @@ async def resolve(secret: str, *, fresh: bool = False) -> SignedIn | None:
 
 async def current_user(state: rx.State, *, fresh: bool = False) -> SignedIn | None:
     """The signed-in user of this state's browser, or None; remembered for `owner_of`."""
-    user = await resolve(session_secret(state), fresh=fresh)
+    secret = session_secret(state)
+    user = await resolve(secret, fresh=fresh)
     token = token_of(state)
     if user is None:
         _by_token.pop(token, None)
     else:
         if len(_by_token) >= _CACHE_LIMIT and token not in _by_token:
             _by_token.pop(next(iter(_by_token)))
-        _by_token[token] = user
+        _by_token[token] = (user, secret)
     return user
+
+
+async def still_signed_in(token: str, owner_id: str) -> bool:
+    """Whether the session `token` still belongs to `owner_id` (for live events, which reach a
+    tab without any event of its own): asks the database at most once per CACHE_SECONDS."""
+    entry = _by_token.get(token)
+    if entry is None or entry[0].id != owner_id:
+        return False
+    user = await resolve(entry[1])
+    return user is not None and user.id == owner_id
 
 
 def owner_of(state: rx.State) -> str:
@@ -102,10 +113,10 @@ def owner_of(state: rx.State) -> str:
 
     Never touches the database; raises NotSignedIn rather than guessing.
     """
-    user = _by_token.get(token_of(state))
-    if user is None:
+    entry = _by_token.get(token_of(state))
+    if entry is None:
         raise NotSignedIn("no signed-in user for this session")
-    return user.id
+    return entry[0].id
 
 
 def token_of(state: rx.State) -> str:
@@ -221,9 +232,16 @@ class AccountState(rx.State):
     email: str = ""
     is_admin: bool = False
 
+    _owner: str = ""
+
     @rx.event
-    async def load(self) -> None:
+    async def load(self) -> rx.event.EventSpec | None:
         user = await current_user(self)
-        if user is not None:
-            self.email = user.email
-            self.is_admin = user.is_admin
+        if user is None:
+            return None
+        if self._owner and self._owner != user.id:
+            # Another account signed in in this browser since this tab's session started: what
+            # the tab's states hold is the other account's. Start the tab afresh.
+            return rx.call_script("window.sessionStorage.removeItem('token'); location.reload()")
+        self._owner, self.email, self.is_admin = user.id, user.email, user.is_admin
+        return None

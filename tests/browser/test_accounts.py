@@ -18,7 +18,7 @@ from jobboard.core import accounts, jobs
 from jobboard.core.db import session_scope
 from jobboard.core.signin import SESSION_COOKIE, safe_next
 from tests.conftest import Account
-from tests.utils.browser import big_csv, signed_in_context
+from tests.utils.browser import big_csv, session_for, signed_in_context
 
 pytestmark = pytest.mark.browser
 
@@ -283,3 +283,22 @@ def test_a_page_without_a_session_does_nothing(visitor: BrowserContext, app_url:
     # None of its on_load events loaded anything: no account, no tokens were shown.
     expect(page.locator("#account-email")).to_have_count(0)
     expect(page.locator("#auth-title")).to_have_text("Sign in")
+
+
+def test_another_account_in_the_same_tab_starts_afresh(browser: Browser, app_url: str) -> None:
+    """Someone else signs in in this browser (another tab): this tab, reloaded, is theirs and
+    runs on a new Reflex session, not on the state the first account left behind."""
+    first, second = new_user("first"), new_user("second")
+    ctx = signed_in_context(browser, app_url, first)
+    try:
+        page = ctx.new_page()
+        page.goto(f"{app_url}/tasks")
+        expect(page.locator("#account-email")).to_have_text(first.email)
+        token = page.evaluate("window.sessionStorage.getItem('token')")
+        ctx.add_cookies([{"name": SESSION_COOKIE, "value": session_for(second), "url": app_url}])
+        page.reload()
+        expect(page.locator("#account-email")).to_have_text(second.email)
+        expect(page.locator("#total-count")).to_have_text("0 jobs")
+        assert page.evaluate("window.sessionStorage.getItem('token')") != token
+    finally:
+        ctx.close()

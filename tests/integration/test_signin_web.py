@@ -131,3 +131,19 @@ def test_fresh_lookup_skips_the_cache(services, user) -> None:
     accounts.disable_user(admin.id, user.id)
     assert asyncio.run(state_session.resolve(secret, fresh=True)) is None
     assert asyncio.run(state_session.resolve(secret)) is None  # the cache learned it too
+
+
+def test_live_events_stop_for_a_signed_out_tab(services, user) -> None:
+    """Live events reach a tab only while its session still belongs to the job's owner."""
+    secret = accounts.start_session(user, address="", user_agent="")
+    signed_in = state_session.SignedIn(user.id, user.email, False)
+    state_session._by_token["tab-1"] = (signed_in, secret)
+    try:
+        assert asyncio.run(state_session.still_signed_in("tab-1", user.id))
+        assert not asyncio.run(state_session.still_signed_in("tab-1", "someone-else"))
+        assert not asyncio.run(state_session.still_signed_in("unknown-tab", user.id))
+        accounts.end_session(secret)
+        asyncio.run(state_session.resolve(secret, fresh=True))  # as a page load would
+        assert not asyncio.run(state_session.still_signed_in("tab-1", user.id))
+    finally:
+        state_session._by_token.pop("tab-1", None)
