@@ -117,3 +117,64 @@
     if (document.visibilityState === "visible") sync();
   });
 })();
+
+// Sign-in, sign-up and sign-out forms (data-auth): posted as JSON to /api/auth/*, which sets or
+// clears the HttpOnly session cookie. On success the tab starts a fresh Reflex session (new
+// client token, so nothing of the previous user's state is kept) and goes where the server says.
+(function () {
+  "use strict";
+
+  function safeNext(value) {
+    return typeof value === "string" && value.startsWith("/") && !value.startsWith("//") &&
+      !value.includes("\\") ? value : "/tasks";
+  }
+
+  function showError(form, message) {
+    const box = form.querySelector("#auth-error");
+    if (!box) return;
+    box.textContent = message;
+    box.hidden = !message;
+  }
+
+  // A form post without JavaScript comes back with ?error=...; show it the same way.
+  function showQueryError() {
+    const message = new URLSearchParams(window.location.search).get("error");
+    const form = document.querySelector("form[data-auth]");
+    if (!message || !form) return false;
+    showError(form, message);
+    return true;
+  }
+  const watcher = new MutationObserver(() => { if (showQueryError()) watcher.disconnect(); });
+  watcher.observe(document.documentElement, { childList: true, subtree: true });
+  setTimeout(() => watcher.disconnect(), 10000);
+
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.auth) return;
+    event.preventDefault();
+    const data = Object.fromEntries(new FormData(form).entries());
+    data.next = new URLSearchParams(window.location.search).get("next") || "";
+    const button = form.querySelector("[type=submit]");
+    if (button) button.disabled = true;
+    showError(form, "");
+    try {
+      const response = await fetch(form.getAttribute("action"), {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(data),
+        credentials: "same-origin",
+      });
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) {
+        window.sessionStorage.removeItem("token");
+        window.location.assign(safeNext(body.next));
+        return;
+      }
+      showError(form, body.detail || "Something went wrong. Try again.");
+    } catch (err) {
+      showError(form, "Jobboard cannot be reached. Try again in a moment.");
+    } finally {
+      if (button) button.disabled = false;
+    }
+  });
+})();

@@ -7,8 +7,18 @@ import reflex as rx
 from jobboard.api import create_api
 from jobboard.api.security import SecurityHeadersMiddleware
 from jobboard.components.connection import connection_banner
-from jobboard.pages import ai, job_detail, products, settings, tasks, upload  # noqa: F401
+from jobboard.pages import (  # noqa: F401
+    ai,
+    job_detail,
+    products,
+    settings,
+    sign_in,
+    sign_up,
+    tasks,
+    upload,
+)
 from jobboard.state.live import purge_old_data_forever, subscribe_events, watchdog_forever
+from jobboard.state.session import AuthMiddleware
 
 
 def index() -> rx.Component:
@@ -27,6 +37,8 @@ app = JobboardApp(
     api_transformer=create_api(),
 )
 # Our own "reconnecting…" bar instead of Reflex's default connection toaster.
+# Every event of a Jobboard state needs a signed-in user (see jobboard/state/session.py).
+app.add_middleware(AuthMiddleware())
 app.app_wraps[(5, "Overlay")] = lambda stateful: connection_banner() if stateful else None
 app.add_page(index, route="/", on_load=rx.redirect("/tasks"), title="Jobboard")
 app.register_lifespan_task(subscribe_events)

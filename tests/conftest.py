@@ -47,6 +47,39 @@ def app_url(services: Stack) -> str:
     return services.url
 
 
+@dataclass
+class Account:
+    user: Any
+    password: str
+    secret: str  # a signed-in session's cookie value
+
+    @property
+    def id(self) -> str:
+        return self.user.id
+
+
+@pytest.fixture(scope="session")
+def browser_account(services: Stack) -> Account:
+    """The user the browser tests are signed in as (the first user, so an administrator)."""
+    from jobboard.core import accounts
+    from tests.utils.browser import BROWSER_EMAIL, BROWSER_PASSWORD, session_for
+
+    user = next((u for u in accounts.list_users() if u.email == BROWSER_EMAIL), None)
+    user = user or accounts.create_user(BROWSER_EMAIL, BROWSER_PASSWORD, is_admin=True)
+    return Account(user, BROWSER_PASSWORD, session_for(user))
+
+
+@pytest.fixture
+def context(browser: Any, app_url: str, browser_account: Account) -> Iterator[Any]:
+    """pytest-playwright's `context` (and so `page`), signed in as the browser tests' user."""
+    from tests.utils.browser import sign_in_context
+
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    sign_in_context(ctx, app_url, browser_account.secret)
+    yield ctx
+    ctx.close()
+
+
 @pytest.fixture
 def owner(request: pytest.FixtureRequest) -> str:
     """A fresh owner per test keeps tests apart without wiping shared services."""
@@ -84,16 +117,15 @@ def browser_type_launch_args() -> dict[str, Any]:
 
 
 @pytest.fixture
-def empty_catalog(services: Stack) -> None:
-    """The browser's user (the app's local user) starts with no products."""
+def empty_catalog(services: Stack, browser_account: Account) -> None:
+    """The browser's signed-in user starts with no products."""
     from sqlalchemy import delete
 
     from jobboard.core.db import session_scope
     from jobboard.core.models import Product
-    from jobboard.core.settings import get_settings
 
     with session_scope() as session:
-        session.exec(delete(Product).where(Product.owner_id == get_settings().local_user))
+        session.exec(delete(Product).where(Product.owner_id == browser_account.id))
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from jobboard.api import v1
+from jobboard.api.auth import router as auth_router
 from jobboard.api.limits import UPLOAD_PATH, UploadLimitMiddleware
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def create_api() -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     api.include_router(v1.router)
+    api.include_router(auth_router)
     api.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     api.add_exception_handler(Exception, _crashed)
     # Reflex mounts its own routes (`/_upload` among them) inside this app, so the guard

@@ -1,12 +1,14 @@
-"""Settings page: notification permission and preferences, data retention."""
+"""Settings page: notifications, API tokens, users (administrators), data retention."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from jobboard.components.accounts import tokens_section, users_section
 from jobboard.components.layout import on_load, page
 from jobboard.components.notifications import notification_status
 from jobboard.components.retention import retention_section
+from jobboard.state.accounts import TokensState, UsersState
 from jobboard.state.retention import RetentionState
 from jobboard.state.session import StaticPageState
 
@@ -14,7 +16,9 @@ from jobboard.state.session import StaticPageState
 @rx.page(
     route="/settings",
     title="Settings · Jobboard",
-    on_load=on_load(StaticPageState.enter, RetentionState.load),
+    on_load=on_load(StaticPageState.enter, TokensState.load, UsersState.load, RetentionState.load),
 )
 def settings() -> rx.Component:
-    return page("Settings", notification_status(), retention_section())
+    return page(
+        "Settings", notification_status(), tokens_section(), users_section(), retention_section()
+    )

@@ -33,9 +33,11 @@ class JobActionsState(rx.State):
         await asyncio.to_thread(jobs.force_stop, job_id)
 
     @rx.event
-    def retry(self, job_id: str, only_failed_rows: bool = False):
+    async def retry(self, job_id: str, only_failed_rows: bool = False):
         try:
-            new = jobs.retry(job_id, owner_of(self), only_failed_rows=only_failed_rows)
+            new = await asyncio.to_thread(
+                jobs.retry, job_id, owner_of(self), only_failed_rows=only_failed_rows
+            )
         except (LookupError, jobs.JobError) as exc:
             return rx.toast.error(f"Could not retry: {exc}")
         return rx.redirect(f"/tasks/{new.id}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import reflex as rx
 from reflex.event import EventSpec
@@ -15,7 +15,7 @@ from jobboard.core.ai import NOT_CONFIGURED_MESSAGE, provider_config
 from jobboard.core.products import list_products
 from jobboard.state import live
 from jobboard.state.paging import PagedState
-from jobboard.state.session import owner_of, token_of
+from jobboard.state.session import current_user, owner_of, sign_in_url, token_of
 
 PAGE_SIZE = 10
 MATCH_UPLOAD_ID = "match-upload"
@@ -44,17 +44,18 @@ class AIState(PagedState, rx.State):
     provider_message: str = ""
     error: str = ""
 
-    def _refresh(self) -> None:
-        products, self.total = list_products(
-            owner_of(self), offset=self.offset, limit=self.page_size
-        )
+    def _fetch(self, owner: str) -> tuple[list[Any], int]:
+        return list_products(owner, offset=self.offset, limit=self.page_size)
+
+    def _show_page(self, result: tuple[list[Any], int]) -> None:
+        products, self.total = result
         chosen = set(self.selected_ids)
         self.rows = [
             PickRow(p.id or 0, p.title, p.sku or "", p.category, p.id in chosen) for p in products
         ]
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
         live.watch(owner_of(self), token_of(self), "page", None)
         config = provider_config()
         self.provider_ready = config is not None
@@ -62,7 +63,7 @@ class AIState(PagedState, rx.State):
             f"Using {config.model} at {config.base_url}." if config else NOT_CONFIGURED_MESSAGE
         )
         self.error = ""
-        self._refresh()
+        await self._reload()
 
     @rx.event
     def set_scope(self, value: str) -> None:
@@ -81,16 +82,16 @@ class AIState(PagedState, rx.State):
         self.instructions = value
 
     @rx.event
-    def toggle(self, product_id: int, checked: bool) -> None:
+    async def toggle(self, product_id: int, checked: bool) -> None:
         ids = set(self.selected_ids)
         ids.add(product_id) if checked else ids.discard(product_id)
         self.selected_ids = sorted(ids)
-        self._refresh()
+        await self._reload()
 
     @rx.event
-    def clear_selection(self) -> None:
+    async def clear_selection(self) -> None:
         self.selected_ids = []
-        self._refresh()
+        await self._reload()
 
     def _product_ids(self) -> list[int] | None:
         if self.scope == "all":
@@ -99,9 +100,11 @@ class AIState(PagedState, rx.State):
             raise jobs.JobError("Select at least one product, or choose the whole catalog.")
         return list(self.selected_ids)
 
-    def _start(self, kind: str, title: str, params: dict) -> EventSpec | None:
+    async def _start(self, kind: str, title: str, params: dict) -> EventSpec | None:
         try:
-            job = jobs.submit(kind, owner_id=owner_of(self), title=title, params=params)
+            job = await asyncio.to_thread(
+                jobs.submit, kind, owner_id=owner_of(self), title=title, params=params
+            )
         except Exception as exc:
             self.error = f"Could not start the job: {exc}"
             return None
@@ -111,7 +114,7 @@ class AIState(PagedState, rx.State):
         return "whole catalog" if self.scope == "all" else f"{len(self.selected_ids)} products"
 
     @rx.event
-    def start_duplicates(self) -> EventSpec | None:
+    async def start_duplicates(self) -> EventSpec | None:
         self.error = ""
         try:
             ids = self._product_ids()
@@ -119,14 +122,14 @@ class AIState(PagedState, rx.State):
         except (jobs.JobError, ValueError) as exc:
             self.error = str(exc)
             return None
-        return self._start(
+        return await self._start(
             "find_duplicates",
             f"Find duplicates ({self._scope_words()})",
             {"product_ids": ids, "threshold": threshold},
         )
 
     @rx.event
-    def start_categorize(self) -> EventSpec | None:
+    async def start_categorize(self) -> EventSpec | None:
         self.error = ""
         categories = [c.strip() for c in re.split(r"[,\n]", self.categories_text) if c.strip()]
         if len(set(categories)) < 2:
@@ -137,14 +140,14 @@ class AIState(PagedState, rx.State):
         except jobs.JobError as exc:
             self.error = str(exc)
             return None
-        return self._start(
+        return await self._start(
             "auto_categorize",
             f"Auto-categorize into {len(set(categories))} categories ({self._scope_words()})",
             {"product_ids": ids, "categories": list(dict.fromkeys(categories))},
         )
 
     @rx.event
-    def start_describe(self) -> EventSpec | None:
+    async def start_describe(self) -> EventSpec | None:
         self.error = ""
         if provider_config() is None:
             self.error = NOT_CONFIGURED_MESSAGE
@@ -155,7 +158,7 @@ class AIState(PagedState, rx.State):
         if len(self.selected_ids) > MAX_DESCRIBE:
             self.error = f"Select at most {MAX_DESCRIBE} products at a time."
             return None
-        return self._start(
+        return await self._start(
             "describe_products",
             f"Write descriptions for {len(self.selected_ids)} products",
             {"product_ids": list(self.selected_ids), "instructions": self.instructions or None},
@@ -163,6 +166,8 @@ class AIState(PagedState, rx.State):
 
     @rx.event
     async def start_match(self, files: list[rx.UploadFile]) -> EventSpec | None:
+        if await current_user(self) is None:  # uploads come over HTTP: check here too
+            return rx.redirect(sign_in_url("/ai"))
         self.error = ""
         if not files:
             self.error = "Choose the file to match against the catalog."
@@ -176,7 +181,7 @@ class AIState(PagedState, rx.State):
             self.error = str(exc)
             return None
         params = {"path": str(stored.path), "filename": stored.name}
-        started = self._start("auto_match", f"Match {stored.name}", params)
+        started = await self._start("auto_match", f"Match {stored.name}", params)
         if started is None:
             uploads.discard(stored.path)
         return started

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any, ClassVar
 
@@ -38,28 +39,29 @@ class TasksState(PagedState, rx.State):
             "kind": None if self.kind_filter == ALL else self.kind_filter,
         }
 
-    def _refresh(self) -> None:
-        jobs, total = list_jobs(
-            owner_of(self), offset=self.offset, limit=self.page_size, **self._filters()
-        )
+    def _fetch(self, owner: str) -> tuple[list[dict[str, Any]], int]:
+        return list_jobs(owner, offset=self.offset, limit=self.page_size, **self._filters())
+
+    def _show_page(self, result: tuple[list[dict[str, Any]], int]) -> None:
+        jobs, total = result
         self.rows = [job_row(job) for job in jobs]
         self.total = total
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
         # Watch first, then read: events racing the read wait for this handler's lock.
         live.watch(owner_of(self), token_of(self), "page", TasksState)
-        self._refresh()
+        await self._reload()
 
     @rx.event
-    def set_status_filter(self, value: str) -> None:
+    async def set_status_filter(self, value: str) -> None:
         self.status_filter, self.page = value, 1
-        self._refresh()
+        await self._reload()
 
     @rx.event
-    def set_kind_filter(self, value: str) -> None:
+    async def set_kind_filter(self, value: str) -> None:
         self.kind_filter, self.page = value, 1
-        self._refresh()
+        await self._reload()
 
     def _refresh_queue_positions(self) -> None:
         queued = [
@@ -222,9 +224,10 @@ class JobDetailState(rx.State):
             )
 
     @rx.event
-    def apply_result(self, field: str) -> EventSpec:
+    async def apply_result(self, field: str) -> EventSpec:
         """Write reviewed AI output (categories or descriptions) to the catalog."""
-        job = get_job(self.job.id, owner_of(self))
+        owner = owner_of(self)
+        job = await asyncio.to_thread(get_job, self.job.id, owner)
         if job is None or job["status"] in JobStatus.ACTIVE:
             return rx.toast.error("Wait until the job has ended to apply its result.")
         result = job.get("result_data") or {}
@@ -234,14 +237,15 @@ class JobDetailState(rx.State):
             values = {
                 int(d["product_id"]): d["description"] for d in result.get("descriptions", [])
             }
-        changed = update_fields(owner_of(self), field, values)
+        changed = await asyncio.to_thread(update_fields, owner, field, values)
         return rx.toast.success(f"Updated the {field} of {changed:,} products.")
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
         job_id = str(self.router.page.params.get("job_id", ""))
-        live.watch(owner_of(self), token_of(self), "page", JobDetailState)
-        job = get_job(job_id, owner_of(self)) if job_id else None
+        owner = owner_of(self)
+        live.watch(owner, token_of(self), "page", JobDetailState)
+        job = await asyncio.to_thread(get_job, job_id, owner) if job_id else None
         self.loaded = True
         self.found = job is not None
         if job is None:

@@ -22,6 +22,7 @@ from jobboard.core import events, jobs, retention
 from jobboard.core.models import utcnow
 from jobboard.core.redis import get_async_redis
 from jobboard.core.watchdog import TICK_EVERY, Watchdog
+from jobboard.state import session
 
 if TYPE_CHECKING:
     from reflex.app import App
@@ -58,6 +59,12 @@ def watch(owner_id: str, token: str, slot: str, state_class: type[rx.State] | No
         slots.pop(slot, None)
     else:
         slots[slot] = state_class
+
+
+def forget(token: str) -> None:
+    """This session follows no one's jobs any more (signed out, or on a public page)."""
+    for tokens in list(_watchers.values()):
+        tokens.pop(token, None)
 
 
 async def _deliver(
@@ -106,12 +113,16 @@ async def dispatch(app: App, batch: list[dict[str, Any]]) -> None:
     """Apply events to every session of their owners connected to this process."""
     per_token: dict[str, tuple[list[type[rx.State]], list[dict[str, Any]]]] = {}
     for event in _newest_per_job(batch):
-        tokens = _watchers.get(event.get("owner_id", ""))
+        owner = event.get("owner_id", "")
+        tokens = _watchers.get(owner)
         if not tokens:
             continue
         for token, slots in list(tokens.items()):
             if not _connected_here(app, token):  # closed tab, or its socket is elsewhere
                 tokens.pop(token, None)
+                continue
+            if token not in per_token and not await session.still_signed_in(token, owner):
+                tokens.pop(token, None)  # signed out or disabled since (within CACHE_SECONDS)
                 continue
             if slots:
                 per_token.setdefault(token, (list(slots.values()), []))[1].append(event)

@@ -140,8 +140,8 @@ class NotifyState(rx.State):
         return rx.call_script("window.jobboard.testNotification()")
 
     @rx.event
-    def set_pref(self, name: str, value: bool) -> None:
-        prefs = save_prefs(owner_of(self), **{name: value})
+    async def set_pref(self, name: str, value: bool) -> None:
+        prefs = await asyncio.to_thread(save_prefs, owner_of(self), **{name: value})
         setattr(self, name, getattr(prefs, name))
 
     def apply_job_event(self, event: dict[str, Any]) -> list[EventSpec]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import asyncio
+from typing import Any, ClassVar
 
 import reflex as rx
+
+from jobboard.state.session import owner_of
 
 
 class PagedState(rx.State, mixin=True):
@@ -22,17 +25,29 @@ class PagedState(rx.State, mixin=True):
     def offset(self) -> int:
         return (self.page - 1) * self.page_size
 
-    def _refresh(self) -> None:
+    def _fetch(self, owner: str) -> Any:
+        """Read the current page (runs in a worker thread: no state changes here)."""
         raise NotImplementedError
 
-    @rx.event
-    def next_page(self) -> None:
-        if self.page < self.page_count:
-            self.page += 1
-            self._refresh()
+    def _show_page(self, result: Any) -> None:
+        raise NotImplementedError
+
+    def _refresh(self) -> None:
+        """Read and show the page right here (for live updates, which run outside events)."""
+        self._show_page(self._fetch(owner_of(self)))
+
+    async def _reload(self) -> None:
+        """Read the page off the event loop, then show it."""
+        self._show_page(await asyncio.to_thread(self._fetch, owner_of(self)))
 
     @rx.event
-    def prev_page(self) -> None:
+    async def next_page(self) -> None:
+        if self.page < self.page_count:
+            self.page += 1
+            await self._reload()
+
+    @rx.event
+    async def prev_page(self) -> None:
         if self.page > 1:
             self.page -= 1
-            self._refresh()
+            await self._reload()

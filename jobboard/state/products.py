@@ -35,10 +35,11 @@ class ProductsState(PagedState, rx.State):
 
     rows: list[ProductRow] = []
 
-    def _refresh(self) -> None:
-        products, self.total = list_products(
-            owner_of(self), offset=self.offset, limit=self.page_size
-        )
+    def _fetch(self, owner: str) -> tuple[list[Any], int]:
+        return list_products(owner, offset=self.offset, limit=self.page_size)
+
+    def _show_page(self, result: tuple[list[Any], int]) -> None:
+        products, self.total = result
         self.rows = [
             ProductRow(
                 key=p.key,
@@ -56,10 +57,10 @@ class ProductsState(PagedState, rx.State):
         ]
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
         live.watch(owner_of(self), token_of(self), "page", ProductsState)
         self.page = 1
-        self._refresh()
+        await self._reload()
 
     def apply_job_event(self, event: dict[str, Any]) -> None:
         # A finished upload changes the catalog: show it without a reload.

@@ -9,7 +9,7 @@ from typing import Any
 import reflex as rx
 
 from jobboard.core import jobs, uploads
-from jobboard.state.session import owner_of
+from jobboard.state.session import current_user, sign_in_url
 
 UPLOAD_ID = "product-upload"
 log = logging.getLogger(__name__)
@@ -49,6 +49,9 @@ class UploadState(rx.State):
 
     @rx.event
     async def submit(self, files: list[rx.UploadFile]):
+        user = await current_user(self)  # uploads come over HTTP: check here too
+        if user is None:
+            return rx.redirect(sign_in_url("/upload"))
         self.error = ""
         self.rejection = ""
         if not files:
@@ -70,7 +73,7 @@ class UploadState(rx.State):
             await asyncio.to_thread(
                 jobs.submit,
                 "product_upload",
-                owner_id=owner_of(self),
+                owner_id=user.id,
                 title=stored.name,
                 params={"path": str(stored.path), "filename": stored.name, "size": stored.size},
             )

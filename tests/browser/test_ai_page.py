@@ -8,15 +8,15 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from jobboard.core.products import upsert_products
-from jobboard.core.settings import get_settings
 from tests.conftest import ProductRec
+from tests.utils.browser import browser_owner
 
 pytestmark = pytest.mark.browser
 
 
 def seed() -> None:
     upsert_products(
-        get_settings().local_user,
+        browser_owner(),
         [
             ProductRec("Blue Cotton T-Shirt", sku="AI-1", vendor="Acme", product_type="Shirts"),
             ProductRec("T-Shirt, cotton, blue", sku="AI-2", vendor="Acme", product_type="Shirts"),
@@ -76,7 +76,7 @@ def test_products_page_paginates_on_the_server(
     page: Page, app_url: str, empty_catalog: None
 ) -> None:
     upsert_products(
-        get_settings().local_user,
+        browser_owner(),
         [ProductRec(f"Paged product {n:02d}", sku=f"P-{n:02d}") for n in range(30)],
     )
     page.goto(f"{app_url}/products")

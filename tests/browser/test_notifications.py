@@ -9,8 +9,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.conftest import SHOPIFY_SAMPLE
-from tests.utils.browser import RECORD_NOTIFICATIONS, big_csv, notes, open_live, submit
+from tests.conftest import SHOPIFY_SAMPLE, Account
+from tests.utils.browser import (
+    RECORD_NOTIFICATIONS,
+    big_csv,
+    notes,
+    open_live,
+    sign_in_context,
+    submit,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -18,8 +25,9 @@ HOSTILE = '<img src=x onerror="window.__pwned=1">"><script>window.__pwned=2</scr
 
 
 @pytest.fixture
-def context(browser: Browser, app_url: str) -> Iterator[BrowserContext]:
+def context(browser: Browser, app_url: str, browser_account: Account) -> Iterator[BrowserContext]:
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    sign_in_context(ctx, app_url, browser_account.secret)
     ctx.add_init_script(RECORD_NOTIFICATIONS)
     yield ctx
     ctx.close()
@@ -88,8 +96,10 @@ def test_banner_denied_explains_how_to_allow(context: BrowserContext, app_url: s
     expect(banner(page)).to_contain_text("Site settings")
 
 
-def test_banner_unsupported_is_shown_once(browser: Browser, app_url: str) -> None:
-    ctx = browser.new_context()
+def test_banner_unsupported_is_shown_once(
+    browser: Browser, app_url: str, browser_account: Account
+) -> None:
+    ctx = sign_in_context(browser.new_context(), app_url, browser_account.secret)
     ctx.add_init_script("delete window.Notification;")
     try:
         page = ctx.new_page()

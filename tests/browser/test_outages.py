@@ -14,10 +14,17 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from jobboard.core import jobs
 from jobboard.core.redis import get_redis
-from jobboard.core.settings import get_settings
 from scripts.stack import Stack
-from tests.conftest import wait_for
-from tests.utils.browser import RECORD_NOTIFICATIONS, big_csv, notes, open_live, submit
+from tests.conftest import Account, wait_for
+from tests.utils.browser import (
+    RECORD_NOTIFICATIONS,
+    big_csv,
+    browser_owner,
+    notes,
+    open_live,
+    sign_in_context,
+    submit,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -26,8 +33,9 @@ CATCH_UP_SECONDS = 5.5
 
 
 @pytest.fixture
-def context(browser: Browser, app_url: str) -> Iterator[BrowserContext]:
+def context(browser: Browser, app_url: str, browser_account: Account) -> Iterator[BrowserContext]:
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    sign_in_context(ctx, app_url, browser_account.secret)
     ctx.add_init_script(RECORD_NOTIFICATIONS)
     ctx.grant_permissions(["notifications"], origin=app_url)
     yield ctx
@@ -35,7 +43,7 @@ def context(browser: Browser, app_url: str) -> Iterator[BrowserContext]:
 
 
 def _db_status(job_id: str) -> str | None:
-    job = jobs.get_job(job_id, get_settings().local_user)  # reads the DB when Redis is away
+    job = jobs.get_job(job_id, browser_owner())  # reads the DB when Redis is away
     return job and job["status"]
 
 

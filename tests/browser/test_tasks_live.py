@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from jobboard.core import jobs
-from jobboard.core.settings import get_settings
-from tests.conftest import SHOPIFY_SAMPLE
+from tests.conftest import SHOPIFY_SAMPLE, Account
+from tests.utils.browser import browser_owner, sign_in_context
 
 pytestmark = pytest.mark.browser
 
@@ -79,7 +79,7 @@ def test_reload_mid_upload_resumes_live(page: Page, app_url: str, tmp_path: Path
     page.goto(f"{app_url}/tasks")
     job = jobs.submit(
         "product_upload",
-        owner_id=get_settings().local_user,
+        owner_id=browser_owner(),
         title="big.csv",
         params={"path": str(big), "filename": "big.csv"},
     )
@@ -110,9 +110,13 @@ def test_reload_mid_upload_resumes_live(page: Page, app_url: str, tmp_path: Path
     expect(row.locator("[data-field=step]")).to_have_text("Completed")
 
 
-def test_every_open_tab_follows_the_job(browser: Browser, app_url: str, tmp_path: Path) -> None:
+def test_every_open_tab_follows_the_job(
+    browser: Browser, app_url: str, tmp_path: Path, browser_account: Account
+) -> None:
     """Tabs land on different backend processes; each process updates its own sessions."""
-    contexts = [browser.new_context() for _ in range(4)]
+    contexts = [
+        sign_in_context(browser.new_context(), app_url, browser_account.secret) for _ in range(4)
+    ]
     try:
         pages = [ctx.new_page() for ctx in contexts]
         for tab in pages:
@@ -123,7 +127,7 @@ def test_every_open_tab_follows_the_job(browser: Browser, app_url: str, tmp_path
         path.write_text(data)
         job = jobs.submit(
             "product_upload",
-            owner_id=get_settings().local_user,
+            owner_id=browser_owner(),
             title="tabs.csv",
             params={"path": str(path), "filename": "tabs.csv"},
         )
@@ -144,7 +148,7 @@ def test_cancel_a_long_job_from_the_tasks_page(page: Page, app_url: str, tmp_pat
     page.goto(f"{app_url}/tasks")
     job = jobs.submit(
         "product_upload",
-        owner_id=get_settings().local_user,
+        owner_id=browser_owner(),
         title="cancel-me.csv",
         params={"path": str(big), "filename": "cancel-me.csv"},
     )
@@ -159,7 +163,7 @@ def test_cancel_a_long_job_from_the_tasks_page(page: Page, app_url: str, tmp_pat
     retried = page.url.rsplit("/", 1)[1]
     page.locator('[data-action="cancel"]').click()  # from the job's page this time
     expect(page.locator("[data-field=status]").first).to_have_text("cancelled", timeout=15_000)
-    assert jobs.get_job(retried, get_settings().local_user)["status"] == "cancelled"
+    assert jobs.get_job(retried, browser_owner())["status"] == "cancelled"
     page.goto(f"{app_url}/tasks/{job.id}")
     expect(page.locator("#job-error")).to_contain_text("cancelled at")
     expect(page.locator("#job-error")).to_contain_text("of 400,000 rows done")
