@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
 
-from tests.conftest import SHOPIFY_SAMPLE
+from tests.conftest import SHOPIFY_SAMPLE, Account
+from tests.utils.browser import sign_in_context
 
 pytestmark = pytest.mark.browser
 
@@ -25,9 +26,12 @@ PAGES = ["/", "/tasks", "/upload", "/ai", "/products", "/settings"]
 
 
 @pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
+def context(browser: Browser, app_url: str, browser_account: Account) -> Iterator[BrowserContext]:
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     ctx.add_init_script(RECORD_VIOLATIONS)
+    port = urlsplit(app_url).port
+    for host in ("localhost", "127.0.0.1"):  # a cookie belongs to one host name
+        sign_in_context(ctx, f"http://{host}:{port}", browser_account.secret)
     yield ctx
     ctx.close()
 
@@ -56,7 +60,7 @@ def test_every_page_renders_and_connects_without_a_csp_violation(
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
         assert page.evaluate("window.__csp") == [], (path, page.evaluate("window.__csp"))
         if path == "/":  # redirected to Tasks by an event, over the websocket
-            page.wait_for_url("**/tasks", timeout=15_000)
+            page.wait_for_url(re.compile(r".*/tasks/?$"), timeout=15_000)
         # The header's live marker: the page's websocket is connected and follows job events.
         expect(page.locator("#header-slot")).to_have_attribute("data-live", "true", timeout=15_000)
         assert page.evaluate("window.__csp") == [], (path, page.evaluate("window.__csp"))
@@ -72,7 +76,7 @@ def test_tasks_page_updates_live_under_the_csp(
     page.locator("#product-upload input[type=file]").set_input_files(str(SHOPIFY_SAMPLE))
     expect(page.locator("#selected-file")).to_contain_text("shopify_product_template.csv")
     page.click("#upload-submit")
-    page.wait_for_url(re.compile(r".*/tasks$"))
+    page.wait_for_url(re.compile(r".*/tasks/?$"))
     row = page.locator("[data-job-id]").filter(has_text="shopify_product_template.csv").first
     expect(row).to_be_visible(timeout=5000)
     navigations: list[str] = []
