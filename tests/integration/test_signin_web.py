@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +16,16 @@ from jobboard.api import create_api
 from jobboard.core import accounts
 from jobboard.core.signin import SESSION_COOKIE, cookie_value
 from jobboard.state import session as state_session
+
+T = TypeVar("T")
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: Playwright's sync tests leave an event loop
+    running in this one when they ran earlier in the session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
 
 PASSWORD = "a long enough password"
 
@@ -111,26 +123,26 @@ def test_sign_out_ends_the_session_and_clears_the_cookie(client: TestClient, use
 def test_state_cache_is_bounded(services, user, monkeypatch: pytest.MonkeyPatch) -> None:
     """A sign-out reaches the Reflex state within CACHE_SECONDS, at once when asked fresh."""
     secret = accounts.start_session(user, address="", user_agent="")
-    assert asyncio.run(state_session.resolve(secret)).id == user.id
+    assert run_async(state_session.resolve(secret)).id == user.id
     accounts.end_session(secret)
-    assert asyncio.run(state_session.resolve(secret)).id == user.id  # still cached
+    assert run_async(state_session.resolve(secret)).id == user.id  # still cached
     now = state_session.time.monotonic()
     monkeypatch.setattr(
         state_session.time, "monotonic", lambda: now + state_session.CACHE_SECONDS + 0.01
     )
-    assert asyncio.run(state_session.resolve(secret)) is None
-    assert asyncio.run(state_session.resolve("")) is None
+    assert run_async(state_session.resolve(secret)) is None
+    assert run_async(state_session.resolve("")) is None
 
 
 def test_fresh_lookup_skips_the_cache(services, user) -> None:
     secret = accounts.start_session(user, address="", user_agent="")
-    assert asyncio.run(state_session.resolve(secret)).id == user.id
+    assert run_async(state_session.resolve(secret)).id == user.id
     admin = accounts.create_user(
         f"admin-{uuid.uuid4().hex[:8]}@example.test", PASSWORD, is_admin=True
     )
     accounts.disable_user(admin.id, user.id)
-    assert asyncio.run(state_session.resolve(secret, fresh=True)) is None
-    assert asyncio.run(state_session.resolve(secret)) is None  # the cache learned it too
+    assert run_async(state_session.resolve(secret, fresh=True)) is None
+    assert run_async(state_session.resolve(secret)) is None  # the cache learned it too
 
 
 def test_live_events_stop_for_a_signed_out_tab(services, user) -> None:
@@ -139,11 +151,11 @@ def test_live_events_stop_for_a_signed_out_tab(services, user) -> None:
     signed_in = state_session.SignedIn(user.id, user.email, False)
     state_session._by_token["tab-1"] = (signed_in, secret)
     try:
-        assert asyncio.run(state_session.still_signed_in("tab-1", user.id))
-        assert not asyncio.run(state_session.still_signed_in("tab-1", "someone-else"))
-        assert not asyncio.run(state_session.still_signed_in("unknown-tab", user.id))
+        assert run_async(state_session.still_signed_in("tab-1", user.id))
+        assert not run_async(state_session.still_signed_in("tab-1", "someone-else"))
+        assert not run_async(state_session.still_signed_in("unknown-tab", user.id))
         accounts.end_session(secret)
-        asyncio.run(state_session.resolve(secret, fresh=True))  # as a page load would
-        assert not asyncio.run(state_session.still_signed_in("tab-1", user.id))
+        run_async(state_session.resolve(secret, fresh=True))  # as a page load would
+        assert not run_async(state_session.still_signed_in("tab-1", user.id))
     finally:
         state_session._by_token.pop("tab-1", None)
