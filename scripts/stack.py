@@ -184,7 +184,9 @@ class Stack:
         self.app_proc = self._spawn(
             "app",
             [sys.executable, "-m", "reflex", "run", "--env", "prod",
-             "--frontend-port", str(self.port), "--backend-port", str(self.port)],
+             "--frontend-port", str(self.port), "--backend-port", str(self.port),
+             # Only this machine by default; JOBBOARD_HOST=0.0.0.0 opens it to the network.
+             "--backend-host", self.env.get("JOBBOARD_HOST") or "127.0.0.1"],
         )  # fmt: skip
 
     def wait_app(self, timeout: float = 900) -> None:
