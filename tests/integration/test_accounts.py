@@ -295,6 +295,8 @@ def test_session_start_resolve_end(user: User) -> None:
     assert len(stored.id) == 64 and stored.id != secret
     assert len(stored.user_agent) == 300 and "\x00" not in stored.user_agent
     assert (stored.expires_at - stored.created_at) == timedelta(days=30)
+    with session_scope() as session:
+        assert session.get(User, user.id).last_sign_in_at is not None  # shown on Settings → Users
 
     end_session(secret)
     assert user_for_session(secret) is None

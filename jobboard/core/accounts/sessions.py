@@ -6,7 +6,8 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
+from sqlmodel import col
 
 from jobboard.core.accounts.errors import AccountError
 from jobboard.core.accounts.models import SignInSession, User
@@ -44,6 +45,8 @@ def start_session(user: User, *, address: str, user_agent: str, days: int = 30) 
                 user_agent=_clean(user_agent, 300),
             )
         )
+        # Every session starts with a sign-in (a sign-up's too): the Users list says when.
+        session.exec(update(User).where(col(User.id) == user.id).values(last_sign_in_at=now))
     return secret
 
 
