@@ -10,6 +10,13 @@ from jobboard.core.models import Job, JobStatus
 from jobboard.core.settings import get_settings
 
 _ID = re.compile(r"^[0-9a-f-]{36}$")
+# The formats an export can be written in, and how they are named to users.
+EXPORT_FORMATS = {"shopify": "Shopify CSV", "plain": "plain CSV"}
+
+
+def export_title(fmt: str) -> str:
+    """The job title of a catalog export, the same from the Products page and the API."""
+    return f"Export catalog ({EXPORT_FORMATS[fmt]})"
 
 
 def export_path(job_id: str) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from jobboard.components.layout import on_load, page, pager
+from jobboard.core.exports import EXPORT_FORMATS
 from jobboard.state.products import ProductRow, ProductsState
 
 COLUMNS = ("Title", "SKU", "Vendor", "Type", "Price", "Variants", "Tags", "Updated")
@@ -23,6 +24,23 @@ def product_row(p: rx.Var[ProductRow]) -> rx.Component:
         rx.table.cell(rx.text(p.tags, size="1")),
         rx.table.cell(rx.text(p.updated, size="1", color_scheme="gray")),
         custom_attrs={"data-product-key": p.key},
+    )
+
+
+def export_buttons() -> rx.Component:
+    """Export the whole catalog; the finished job offers the file."""
+    return rx.hstack(
+        *(
+            rx.button(
+                rx.icon("download"),
+                f"Export as {label}",
+                variant="soft",
+                id=f"export-{fmt}",
+                on_click=ProductsState.export(fmt),
+            )
+            for fmt, label in EXPORT_FORMATS.items()
+        ),
+        spacing="2",
     )
 
 
@@ -49,4 +67,5 @@ def products() -> rx.Component:
             ProductsState.next_page,
             ("product", "products"),
         ),
+        actions=export_buttons(),
     )

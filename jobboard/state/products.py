@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import logging
 from typing import Any, ClassVar
 
 import reflex as rx
 
+from jobboard.core import jobs
+from jobboard.core.exports import EXPORT_FORMATS, export_title
 from jobboard.core.models import JobStatus
 from jobboard.core.products import list_products
 from jobboard.state import live
@@ -14,6 +18,7 @@ from jobboard.state.paging import PagedState
 from jobboard.state.session import owner_of, token_of
 
 PAGE_SIZE = 25
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -61,6 +66,24 @@ class ProductsState(PagedState, rx.State):
         live.watch(owner_of(self), token_of(self), "page", ProductsState)
         self.page = 1
         await self._reload()
+
+    @rx.event
+    async def export(self, fmt: str) -> rx.event.EventSpec | None:
+        """Start a catalog export and open its job page (the download is offered there)."""
+        if fmt not in EXPORT_FORMATS:
+            return None
+        try:
+            job = await asyncio.to_thread(
+                jobs.submit,
+                "export_catalog",
+                owner_id=owner_of(self),
+                title=export_title(fmt),
+                params={"format": fmt},
+            )
+        except Exception:
+            log.exception("could not start an export")
+            return rx.toast.error("The export could not be started; try again in a moment.")
+        return rx.redirect(f"/tasks/{job.id}")
 
     def apply_job_event(self, event: dict[str, Any]) -> None:
         # A finished upload changes the catalog: show it without a reload.

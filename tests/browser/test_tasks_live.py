@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from jobboard.core import jobs
-from tests.conftest import SHOPIFY_SAMPLE, Account
-from tests.utils.browser import browser_owner, sign_in_context
+from tests.conftest import SHOPIFY_SAMPLE, Account, wait_for
+from tests.utils.browser import browser_owner, sign_in_context, submit
 
 pytestmark = pytest.mark.browser
 
@@ -167,3 +167,17 @@ def test_cancel_a_long_job_from_the_tasks_page(page: Page, app_url: str, tmp_pat
     page.goto(f"{app_url}/tasks/{job.id}")
     expect(page.locator("#job-error")).to_contain_text("cancelled at")
     expect(page.locator("#job-error")).to_contain_text("of 400,000 rows done")
+
+
+def test_export_the_catalog_from_the_products_page(page: Page, app_url: str) -> None:
+    """The Products page starts an export; its job page offers the file when it is done."""
+    upload = submit(SHOPIFY_SAMPLE)  # something to export
+    wait_for(lambda: jobs.get_job(upload, browser_owner())["status"] == "completed", 30, "upload")
+    page.goto(f"{app_url}/products")
+    page.click("#export-plain")
+    page.wait_for_url(re.compile(r".*/tasks/[0-9a-f-]+/?$"))
+    expect(page.get_by_text("Export catalog (plain CSV)").first).to_be_visible()
+    link = page.locator("[data-action=download]")
+    expect(link).to_be_visible(timeout=30_000)
+    response = page.request.get(app_url + (link.get_attribute("href") or ""))
+    assert response.ok and response.headers["content-type"].startswith("text/csv")

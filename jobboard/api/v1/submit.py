@@ -17,6 +17,7 @@ from jobboard.api.v1.schemas import (
 )
 from jobboard.core import jobs, uploads
 from jobboard.core.ai import NOT_CONFIGURED_MESSAGE, provider_config
+from jobboard.core.exports import export_title
 
 router = APIRouter(tags=["start a job"])
 
@@ -151,5 +152,4 @@ def export_catalog_job(
     user: CurrentUser, body: Annotated[ExportCatalogIn | None, Body()] = None
 ) -> JobAccepted:
     fmt = (body or ExportCatalogIn()).format
-    title = "Export catalog (Shopify CSV)" if fmt == "shopify" else "Export catalog (plain CSV)"
-    return _submit("export_catalog", user.id, title, {"format": fmt})
+    return _submit("export_catalog", user.id, export_title(fmt), {"format": fmt})
