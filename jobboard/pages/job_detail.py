@@ -23,6 +23,36 @@ def count_card(word: str, value: rx.Var[int], color: str) -> rx.Component:
     )
 
 
+def _row_list(
+    heading: str,
+    rows: rx.Var,
+    columns: list[tuple[str, str]],
+    table_id: str,
+    count: rx.Var,
+    noun: str,
+) -> rx.Component:
+    """A listed subset of an upload's rows (skipped, or imported with a warning)."""
+    return rx.cond(
+        rows.length() > 0,
+        rx.vstack(
+            rx.heading(heading, size="3"),
+            simple_table(rows, columns, table_id),
+            rx.cond(
+                count > rows.length(),
+                rx.text(
+                    "Only the first ",
+                    rows.length().to_string(),
+                    " of ",
+                    count.to_string(),
+                    f" {noun} are listed.",
+                    size="1",
+                ),
+            ),
+            width="100%",
+        ),
+    )
+
+
 def result_section() -> rx.Component:
     return rx.cond(
         S.has_result,
@@ -46,38 +76,21 @@ def result_section() -> rx.Component:
                 size="2",
                 color_scheme="gray",
             ),
-            rx.cond(
-                S.row_errors.length() > 0,
-                rx.vstack(
-                    rx.heading("Rows that were skipped", size="3"),
-                    simple_table(
-                        S.row_errors, [("Row", "row"), ("Reason", "reason")], "row-errors"
-                    ),
-                    rx.cond(
-                        S.skipped > S.row_errors.length(),
-                        rx.text("Only the first 100 skipped rows are listed.", size="1"),
-                    ),
-                    width="100%",
-                ),
+            _row_list(
+                "Rows that were skipped",
+                S.row_errors,
+                [("Row", "row"), ("Reason", "reason")],
+                "row-errors",
+                S.skipped,
+                "skipped rows",
             ),
-            rx.cond(
-                S.row_warnings.length() > 0,
-                rx.vstack(
-                    rx.heading("Rows imported with a warning", size="3"),
-                    simple_table(
-                        S.row_warnings, [("Row", "row"), ("Warning", "message")], "row-warnings"
-                    ),
-                    rx.cond(
-                        S.warnings_count > S.row_warnings.length(),
-                        rx.text(
-                            "Only the first 100 of ",
-                            S.warnings_count.to_string(),
-                            " warnings are listed.",
-                            size="1",
-                        ),
-                    ),
-                    width="100%",
-                ),
+            _row_list(
+                "Rows imported with a warning",
+                S.row_warnings,
+                [("Row", "row"), ("Warning", "message")],
+                "row-warnings",
+                S.warnings_count,
+                "warnings",
             ),
             width="100%",
             spacing="3",
