@@ -1,5 +1,6 @@
 """Worker entry point: `python -m workers [-n N]` runs a supervised pool of N RQ workers on
-every Jobboard queue (RQ's WorkerPool: a worker that dies is replaced), plus the watchdog."""
+every Jobboard queue and the `webhooks` queue (RQ's WorkerPool: a worker that dies is
+replaced), plus the watchdog."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import threading
 from jobboard.core.jobs import QUEUES
 from jobboard.core.redis import get_redis
 from jobboard.core.watchdog import TICK_EVERY, Watchdog
+from jobboard.core.webhooks import QUEUE as WEBHOOK_QUEUE
 from workers.pool import JobboardWorkerPool
 from workers.worker import JobboardWorker
 
@@ -56,8 +58,12 @@ def main() -> None:
     threading.Thread(
         target=_watch_forever, args=(stop,), name="jobboard-watchdog", daemon=True
     ).start()
+    # Webhook deliveries last: jobs go first, and a delivery takes at most its 10 s timeout.
     pool = JobboardWorkerPool(
-        QUEUES, connection=get_redis(), num_workers=args.workers, worker_class=JobboardWorker
+        [*QUEUES, WEBHOOK_QUEUE],
+        connection=get_redis(),
+        num_workers=args.workers,
+        worker_class=JobboardWorker,
     )
     try:
         pool.start(burst=args.burst)

@@ -15,6 +15,7 @@ import redis
 
 from jobboard.core.redis import get_redis
 from jobboard.core.settings import get_settings
+from jobboard.core.webhooks.dispatch import job_event as queue_webhooks
 
 EVENTS_PATTERN = "jobboard:events:*"
 _ENDED = ("completed", "failed", "cancelled")
@@ -86,7 +87,7 @@ _publish_script = _Script()
 def publish(public_job: dict[str, Any], owner_id: str, floor_version: int = 0) -> int:
     """Store the job's live snapshot, publish it to its owner, return the new version."""
     client = get_redis()
-    return int(
+    version = int(
         _publish_script(
             client,
             [snapshot_key(public_job["id"])],
@@ -100,6 +101,8 @@ def publish(public_job: dict[str, Any], owner_id: str, floor_version: int = 0) -
             ],
         )
     )
+    queue_webhooks(public_job, owner_id)  # never raises; costs one GET without webhooks
+    return version
 
 
 def decode(payload: bytes | str) -> dict[str, Any]:

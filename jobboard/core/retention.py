@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import and_, delete, or_
 from sqlmodel import col, select
 
-from jobboard.core import events, jobs
+from jobboard.core import events, jobs, webhooks
 from jobboard.core.db import session_scope
 from jobboard.core.exports import export_path
 from jobboard.core.models import Job, JobStatus, utcnow
@@ -67,6 +67,7 @@ class PurgeReport:
     orphan_folders: int = 0  # upload folders no job referred to
     orphan_exports: int = 0  # export files without a job
     left_alone: int = 0  # job paths outside the upload dir: never deleted
+    webhook_deliveries: int = 0  # delivery log entries past `webhook_log_days`
     complete: bool = True  # False when MAX_BATCHES stopped the run; the next run goes on
 
     @property
@@ -75,7 +76,7 @@ class PurgeReport:
 
     def summary(self) -> str:
         """E.g. "3 jobs (2 completed, 1 failed), 4 files (1.2 MB), 9 Redis keys"."""
-        if not (self.jobs_total or self.files or self.redis_keys):
+        if not (self.jobs_total or self.files or self.redis_keys or self.webhook_deliveries):
             return "nothing was old enough to delete"
         parts = [_count(self.jobs_total, "job")]
         if self.jobs:
@@ -86,6 +87,8 @@ class PurgeReport:
             parts.append(_count(self.orphan_folders, "unused upload folder"))
         if self.orphan_exports:
             parts.append(_count(self.orphan_exports, "unused export"))
+        if self.webhook_deliveries:
+            parts.append(_count(self.webhook_deliveries, "logged webhook attempt"))
         if not self.complete:
             parts.append("more next time")
         return ", ".join(parts)
@@ -132,6 +135,10 @@ def policy() -> list[tuple[str, str]]:
             "Live progress in Redis",
             f"kept while a job runs and up to {_count(snapshot_days, 'day')} after",
         ),
+        (
+            "Webhook delivery log",
+            f"{_count(get_settings().webhook_log_days, 'day')} after each attempt",
+        ),
         ("Products", "kept until you delete them"),
     ]
 
@@ -176,6 +183,7 @@ def purge(
         report.complete = False
     _sweep_orphan_uploads(done_cutoff.timestamp(), report)
     _sweep_orphan_exports(done_cutoff.timestamp(), report)
+    report.webhook_deliveries = webhooks.purge_log(now)
     report.finished_at = utcnow().isoformat()
     get_redis().set(LAST_REPORT_KEY, report.to_json())
     log.info("retention purge: %s", report.summary())

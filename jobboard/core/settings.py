@@ -28,6 +28,13 @@ class Settings:
     signup: str  # "open", "closed" or "" (open while there is no user yet, then closed)
     allowed_origins: tuple[str, ...]  # browser origins allowed to call the app (CORS, websocket)
     api_rate_per_minute: int  # REST API requests per token (or sign-in session) per minute
+    # Webhooks: seconds to wait before each of a message's attempts (the first is "now"), the
+    # targets let through the SSRF guard (host names and networks), how long a webhook may fail
+    # before it is disabled, and how long the delivery log is kept.
+    webhook_retry_schedule: tuple[float, ...]
+    webhook_allowed_hosts: tuple[str, ...]
+    webhook_disable_after_seconds: float
+    webhook_log_days: int
 
 
 def normalize_database_url(url: str) -> str:
@@ -99,6 +106,34 @@ def _api_rate() -> int:
     return rate
 
 
+# now, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: 8 attempts over about 32 h of waiting, so a
+# message is given up on after about 1.3 days and a webhook that keeps failing (3 days) is off.
+WEBHOOK_RETRY_SCHEDULE = (0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+
+
+def _webhook_retry_schedule() -> tuple[float, ...]:
+    """JOBBOARD_WEBHOOK_RETRY_SCHEDULE: comma-separated delays in seconds, one per attempt."""
+    raw = os.environ.get("JOBBOARD_WEBHOOK_RETRY_SCHEDULE", "").strip()
+    if not raw:
+        return WEBHOOK_RETRY_SCHEDULE
+    try:
+        delays = tuple(float(part) for part in raw.split(","))
+    except ValueError:
+        delays = ()
+    if not 1 <= len(delays) <= 20 or any(not 0 <= d <= 7 * 86400 for d in delays):
+        raise ValueError(
+            "JOBBOARD_WEBHOOK_RETRY_SCHEDULE lists 1 to 20 delays in seconds (0 to 604800), "
+            f"comma-separated, not {raw!r}"
+        )
+    return delays
+
+
+def _webhook_allowed_hosts() -> tuple[str, ...]:
+    """JOBBOARD_WEBHOOK_ALLOWED_HOSTS: host names or CIDRs the SSRF guard lets through."""
+    raw = os.environ.get("JOBBOARD_WEBHOOK_ALLOWED_HOSTS", "")
+    return tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     var_dir = Path(os.environ.get("JOBBOARD_VAR_DIR", ROOT / "var")).resolve()
@@ -122,4 +157,8 @@ def get_settings() -> Settings:
         signup=_signup(),
         allowed_origins=allowed_origins(),
         api_rate_per_minute=_api_rate(),
+        webhook_retry_schedule=_webhook_retry_schedule(),
+        webhook_allowed_hosts=_webhook_allowed_hosts(),
+        webhook_disable_after_seconds=3 * 86400.0,
+        webhook_log_days=30,
     )
