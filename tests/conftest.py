@@ -18,6 +18,12 @@ from scripts.stack import CHROMIUM_ARGS, Stack
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOPIFY_SAMPLE = ROOT / "tests" / "fixtures" / "shopify_product_template.csv"
+# Webhook tests deliver to a receiver on 127.0.0.1 (let through the SSRF guard) and retry
+# within seconds instead of hours.
+WEBHOOK_ENV = {
+    "JOBBOARD_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
+    "JOBBOARD_WEBHOOK_RETRY_SCHEDULE": "0,1,1,1,1,1,1,1",
+}
 
 
 def _use_env(env: dict[str, str]) -> None:
@@ -31,10 +37,12 @@ def _use_env(env: dict[str, str]) -> None:
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Redis on a random port, a fresh SQLite database and one RQ worker process."""
     var_dir = tmp_path_factory.mktemp("var")
-    env = {"REDIS_URL": "", "DATABASE_URL": f"sqlite:///{var_dir / 'test.db'}"}
+    env = {"REDIS_URL": "", "DATABASE_URL": f"sqlite:///{var_dir / 'test.db'}"} | WEBHOOK_ENV
     stack = Stack(var_dir, workers=1, app=False, env=env, log_dir=var_dir / "logs")
     stack.start()
-    _use_env({k: stack.env[k] for k in ("REDIS_URL", "DATABASE_URL", "JOBBOARD_VAR_DIR")})
+    _use_env(
+        {k: stack.env[k] for k in ("REDIS_URL", "DATABASE_URL", "JOBBOARD_VAR_DIR", *WEBHOOK_ENV)}
+    )
     yield stack
     stack.stop()
 
