@@ -16,6 +16,7 @@ from jobboard.pages import (  # noqa: F401
     sign_up,
     tasks,
     upload,
+    webhooks,
 )
 from jobboard.state.live import purge_old_data_forever, subscribe_events, watchdog_forever
 from jobboard.state.session import AuthMiddleware
