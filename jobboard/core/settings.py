@@ -106,8 +106,8 @@ def _api_rate() -> int:
     return rate
 
 
-# now, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: 8 attempts over about 32 h of waiting, so a
-# message is given up on after about 1.3 days and a webhook that keeps failing (3 days) is off.
+# now, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: 8 attempts over about 28 h; a webhook whose
+# deliveries keep failing for 3 days (several messages) is then turned off.
 WEBHOOK_RETRY_SCHEDULE = (0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 
 

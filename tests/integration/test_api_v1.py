@@ -39,6 +39,12 @@ ROUTES = {
     "/api/v1/jobs/{job_id}/cancel": {"post"},
     "/api/v1/jobs/{job_id}/retry": {"post"},
     "/api/v1/jobs/{job_id}/download": {"get"},
+    "/api/v1/webhooks": {"get", "post"},
+    "/api/v1/webhooks/{webhook_id}": {"get"},
+    "/api/v1/webhooks/{webhook_id}/rotate-secret": {"post"},
+    "/api/v1/webhooks/{webhook_id}/test": {"post"},
+    "/api/v1/webhooks/{webhook_id}/deliveries": {"get"},
+    "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {"post"},
 }
 
 
