@@ -13,6 +13,7 @@ from jobboard.core.jobs import QUEUES
 from jobboard.core.redis import get_redis
 from jobboard.core.watchdog import TICK_EVERY, Watchdog
 from jobboard.core.webhooks import QUEUE as WEBHOOK_QUEUE
+from jobboard.core.webhooks.delivery import tls_context
 from workers.pool import JobboardWorkerPool
 from workers.worker import JobboardWorker
 
@@ -54,6 +55,7 @@ def main() -> None:
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    tls_context()  # loaded once here, inherited by every forked work horse
     stop = threading.Event()
     threading.Thread(
         target=_watch_forever, args=(stop,), name="jobboard-watchdog", daemon=True

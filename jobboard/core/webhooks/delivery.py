@@ -44,8 +44,10 @@ JITTER = 0.2
 
 
 @lru_cache(maxsize=1)
-def _tls() -> ssl.SSLContext:
-    """The TLS settings of every delivery (certificates checked), built once per process."""
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings of every https delivery (certificates checked). Loading the CA bundle
+    takes a while, so the worker pool builds it once before it forks (`workers/__main__.py`)
+    and every work horse inherits it."""
     return httpx.create_ssl_context()
 
 
@@ -92,7 +94,11 @@ def send(hook: Webhook, message_id: str, body: bytes) -> dict[str, Any]:
         # trust_env=False: a proxy from the environment would connect by name, not to the
         # checked address.
         with httpx.Client(
-            timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False, verify=_tls()
+            timeout=TIMEOUT_SECONDS,
+            follow_redirects=False,
+            trust_env=False,
+            # plain http needs no CA bundle
+            verify=tls_context() if target.scheme == "https" else False,
         ) as client:
             started = time.perf_counter()
             with client.stream(
