@@ -145,7 +145,7 @@ def run(quick: bool = False, keep: bool = False) -> list[Result]:
         hooks = webhooks.list_webhooks(owner)
         logged = len(webhooks.list_deliveries(owner, hooks[0].id, limit=200) or [])
         ok = all(a.ok for m in list(sent)[:20] for a in delivery.message_attempts(m))
-    note = f"{received} of {count} received; {WORKERS} RQ workers (a fork per delivery)"
+    note = f"{received} of {count} received; {WORKERS} RQ workers, each delivering in-process"
     return [
         Result(NAME, "deliveries per second (end to end, local receiver)", rate, "/s", note=note),
         Result(NAME, "publish → request received, p50", percentile(latencies, 50), "ms"),

@@ -15,10 +15,12 @@ from rq import Worker
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.job import Job as RQJob
 from rq.scheduler import RQScheduler
+from rq.worker import WorkerStatus
 from rq.worker_pool import ForkProcess
 
 from jobboard.core import jobs
 from jobboard.core.db import get_engine
+from jobboard.core.webhooks import QUEUE as WEBHOOK_QUEUE
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,17 @@ class JobboardWorker(Worker):
         finally:
             self.scheduler.release_locks()
             self.scheduler.register_death()
+
+    def execute_job(self, job: RQJob, queue: Any) -> None:
+        """Webhook deliveries run in the worker itself, as RQ's SimpleWorker runs every job: a
+        delivery is short (10 s HTTP timeout, 60 s job timeout) and a fork per delivery cost
+        more than the delivery (bench/webhooks.py). Jobs get their work horse as before."""
+        if job.origin != WEBHOOK_QUEUE:
+            super().execute_job(job, queue)
+            return
+        execution = self.prepare_execution(job)
+        self.perform_job(job, queue, execution)
+        self.set_state(WorkerStatus.IDLE)
 
     def main_work_horse(self, job: RQJob, queue: Any) -> None:
         _die_with_parent(self._worker_pid)
