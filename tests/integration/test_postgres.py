@@ -1,4 +1,5 @@
-"""The same upload path on PostgreSQL (runs when JOBBOARD_TEST_POSTGRES_URL is set)."""
+"""The same upload path, and webhook deliveries, on PostgreSQL (runs when
+JOBBOARD_TEST_POSTGRES_URL is set)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from jobboard.core import jobs
 from jobboard.core.products import list_products
 from jobboard.core.settings import get_settings, normalize_database_url
 from scripts.stack import Stack
-from tests.conftest import SHOPIFY_SAMPLE, isolated_stack, wait_for
+from tests.conftest import SHOPIFY_SAMPLE, WEBHOOK_ENV, isolated_stack, wait_for
 
 PG_URL = os.environ.get("JOBBOARD_TEST_POSTGRES_URL", "")
 pytestmark = [
@@ -34,7 +35,7 @@ def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     db_url = normalize_database_url(admin_url.rsplit("/", 1)[0] + "/" + name)
     var_dir = tmp_path_factory.mktemp("pg")
     try:
-        with isolated_stack(var_dir, workers=1, database_url=db_url) as stack:
+        with isolated_stack(var_dir, workers=1, database_url=db_url, env=WEBHOOK_ENV) as stack:
             yield stack
     finally:
         from jobboard.core.db import _engine_for
@@ -72,3 +73,38 @@ def test_upload_on_postgres(pg_stack: Stack, owner: str, tmp_path: Path) -> None
         "Made to Order",
         "Shirt Tag",
     ]
+
+
+def test_webhook_retry_and_log_on_postgres(
+    pg_stack: Stack, owner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobboard.core import events, webhooks
+    from jobboard.core.models import Job, JobStatus, utcnow
+    from jobboard.core.webhooks import delivery
+    from tests.utils.receiver import receiver
+
+    for name, value in WEBHOOK_ENV.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    now = utcnow()
+    job = Job(
+        id=str(uuid.uuid4()), owner_id=owner, kind="product_upload", title="pg.csv",
+        status=JobStatus.COMPLETED, created_at=now, updated_at=now, completed_at=now,
+    )  # fmt: skip
+    with receiver() as hooks:
+        hooks.answer("/pg", (500, {}, b"once"))
+        hook, _secret = webhooks.create_webhook(owner, hooks.url("/pg"), ["completed"])
+        events.publish(jobs.to_public(job), owner)
+        [first, _second] = hooks.wait("/pg", 2)
+        attempts = wait_for(
+            lambda: (
+                len(rows := delivery.message_attempts(first.headers["webhook-id"])) == 2 and rows
+            ),
+            30,
+            "two logged attempts",
+        )
+    assert [(a.status_code, a.ok) for a in attempts] == [(500, False), (200, True)]
+    assert len(webhooks.list_deliveries(owner, hook.id) or []) == 2
+    assert webhooks.purge_log() == 0  # nothing is 30 days old
+    assert webhooks.delete_webhook(owner, hook.id)
+    assert webhooks.list_deliveries(owner, hook.id) is None
