@@ -205,6 +205,20 @@ def test_a_receiver_that_fails_twice_then_succeeds_gets_three_logged_attempts(
     assert fresh is not None and fresh.active and fresh.failing_since is None
 
 
+def test_a_hostile_answer_is_logged_safely(services: Stack, hooks: Receiver) -> None:
+    """A huge body with NUL bytes: 2 KB of it are kept, without the NULs (PostgreSQL text)."""
+    user = new_user()
+    where = path()
+    hooks.answer(where, (500, {}, b"\x00bad" + b"x" * 100_000))
+    hook, _ = webhooks.create_webhook(user.id, hooks.url(where), ["all"])
+    message_id = "msg_" + uuid.uuid4().hex
+    body = webhooks.sample_payload(user.id)
+    assert delivery.deliver(hook.id, message_id, "test", None, body, trigger="test") == "failed"
+    [row] = delivery.message_attempts(message_id)
+    assert row.status_code == 500 and row.error == "HTTP 500"
+    assert len(row.response_excerpt) == 2048 and row.response_excerpt.startswith("\ufffdbad")
+
+
 def test_retry_after_is_honoured(services: Stack, hooks: Receiver) -> None:
     user = new_user()
     where = path()
