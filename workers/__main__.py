@@ -55,7 +55,7 @@ def main() -> None:
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    tls_context()  # loaded once here, inherited by every forked work horse
+    tls_context()  # loaded once here, inherited by every worker the pool forks
     stop = threading.Event()
     threading.Thread(
         target=_watch_forever, args=(stop,), name="jobboard-watchdog", daemon=True

@@ -46,8 +46,8 @@ JITTER = 0.2
 @lru_cache(maxsize=1)
 def tls_context() -> ssl.SSLContext:
     """The TLS settings of every https delivery (certificates checked). Loading the CA bundle
-    takes a while, so the worker pool builds it once before it forks (`workers/__main__.py`)
-    and every work horse inherits it."""
+    takes a while, so the worker pool builds it once before it forks its workers
+    (`workers/__main__.py`), which deliver in-process (`workers/worker.py`)."""
     return httpx.create_ssl_context()
 
 
