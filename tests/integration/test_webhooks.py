@@ -599,3 +599,39 @@ def test_old_delivery_log_entries_are_purged(services: Stack, hooks: Receiver) -
     assert delivery.message_attempts(old_id) == []
     assert len(delivery.message_attempts(new_id)) == 1
     assert webhooks.get_delivery(user.id, hook.id, row.id) is None
+
+
+def test_a_webhook_failure_never_reaches_the_job(
+    services: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever goes wrong in the dispatch, publish() (and so the job) goes on."""
+    user = new_user()
+
+    def broken(_owner: str) -> list[dict[str, Any]]:
+        raise RuntimeError("the webhook cache is broken")
+
+    monkeypatch.setattr(dispatch, "subscriptions", broken)
+    job = fake_job(user.id, JobStatus.PROCESSING, "Going")
+    version = events.publish(jobs.to_public(job), user.id)
+    assert version >= 1
+    assert events.read_snapshots([job.id])[job.id]["version"] == version
+
+
+def test_every_webhook_route_needs_credentials(app_url: str) -> None:
+    routes = [
+        ("GET", "/api/v1/webhooks"),
+        ("POST", "/api/v1/webhooks"),
+        ("GET", "/api/v1/webhooks/x"),
+        ("PUT", "/api/v1/webhooks/x"),
+        ("DELETE", "/api/v1/webhooks/x"),
+        ("POST", "/api/v1/webhooks/x/rotate-secret"),
+        ("POST", "/api/v1/webhooks/x/test"),
+        ("GET", "/api/v1/webhooks/x/deliveries"),
+        ("POST", "/api/v1/webhooks/x/deliveries/y/redeliver"),
+    ]
+    with httpx.Client(base_url=app_url, timeout=60) as client:
+        for method, url in routes:
+            answer = client.request(method, url, json={})
+            assert answer.status_code == 401, (method, url, answer.text)
+            bad = client.request(method, url, headers={"Authorization": "Bearer jb_nope"})
+            assert bad.status_code == 401, (method, url, bad.text)
