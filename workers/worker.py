@@ -17,7 +17,7 @@ from rq.job import Job as RQJob
 from rq.scheduler import RQScheduler
 from rq.worker_pool import ForkProcess
 
-from jobboard.core import jobs
+from jobboard.core import jobs, metrics
 from jobboard.core.db import get_engine
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ class JobboardWorker(Worker):
 
     def main_work_horse(self, job: RQJob, queue: Any) -> None:
         _die_with_parent(self._worker_pid)
+        metrics.use_horse_identity(self._worker_pid)
         super().main_work_horse(job, queue)
 
     def handle_work_horse_killed(self, job: RQJob, retpid: Any, ret_val: Any, rusage: Any) -> None:

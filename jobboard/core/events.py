@@ -13,6 +13,7 @@ from typing import Any
 
 import redis
 
+from jobboard.core import metrics
 from jobboard.core.redis import get_redis
 from jobboard.core.settings import get_settings
 
@@ -86,7 +87,7 @@ _publish_script = _Script()
 def publish(public_job: dict[str, Any], owner_id: str, floor_version: int = 0) -> int:
     """Store the job's live snapshot, publish it to its owner, return the new version."""
     client = get_redis()
-    return int(
+    version = int(
         _publish_script(
             client,
             [snapshot_key(public_job["id"])],
@@ -100,6 +101,8 @@ def publish(public_job: dict[str, Any], owner_id: str, floor_version: int = 0) -
             ],
         )
     )
+    metrics.event_published()
+    return version
 
 
 def decode(payload: bytes | str) -> dict[str, Any]:
