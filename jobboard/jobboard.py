@@ -18,6 +18,7 @@ from jobboard.pages import (  # noqa: F401
     upload,
 )
 from jobboard.state.live import purge_old_data_forever, subscribe_events, watchdog_forever
+from jobboard.state.monitoring import count_sessions_forever
 from jobboard.state.session import AuthMiddleware
 
 
@@ -44,3 +45,4 @@ app.add_page(index, route="/", on_load=rx.redirect("/tasks"), title="Jobboard")
 app.register_lifespan_task(subscribe_events)
 app.register_lifespan_task(watchdog_forever)
 app.register_lifespan_task(purge_old_data_forever)
+app.register_lifespan_task(count_sessions_forever)

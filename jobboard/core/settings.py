@@ -28,6 +28,7 @@ class Settings:
     signup: str  # "open", "closed" or "" (open while there is no user yet, then closed)
     allowed_origins: tuple[str, ...]  # browser origins allowed to call the app (CORS, websocket)
     api_rate_per_minute: int  # REST API requests per token (or sign-in session) per minute
+    metrics_public: bool  # /metrics without an administrator's API token
 
 
 def normalize_database_url(url: str) -> str:
@@ -99,6 +100,15 @@ def _api_rate() -> int:
     return rate
 
 
+def _metrics_public() -> bool:
+    """JOBBOARD_METRICS_PUBLIC: 1 serves /metrics to anyone; unset or 0 asks for an
+    administrator's API token (the metrics tell how much and what kind of work is done)."""
+    raw = os.environ.get("JOBBOARD_METRICS_PUBLIC", "").strip().lower()
+    if raw not in ("", "0", "1", "false", "true", "no", "yes"):
+        raise ValueError(f"JOBBOARD_METRICS_PUBLIC must be 1 or 0, not {raw!r}")
+    return raw in ("1", "true", "yes")
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     var_dir = Path(os.environ.get("JOBBOARD_VAR_DIR", ROOT / "var")).resolve()
@@ -122,4 +132,5 @@ def get_settings() -> Settings:
         signup=_signup(),
         allowed_origins=allowed_origins(),
         api_rate_per_minute=_api_rate(),
+        metrics_public=_metrics_public(),
     )
