@@ -9,6 +9,7 @@ from jobboard.api.security import SecurityHeadersMiddleware
 from jobboard.components.connection import connection_banner
 from jobboard.pages import (  # noqa: F401
     ai,
+    history,
     job_detail,
     products,
     settings,
