@@ -407,6 +407,11 @@ def test_metrics_after_real_jobs(
     assert _sample(text, "jobboard_sessions_connected") is not None
     assert _sample(text, "jobboard_event_push_lag_seconds_count") is not None
     assert "Traceback" not in text
+    # A worker's horses (one fork per job) share one set of sample files: the directory
+    # does not grow by two files a job (a full `make test` runs hundreds of jobs here).
+    names = [p.name for p in services.metrics_dir.iterdir()]
+    assert any(n.startswith("histogram_horse") for n in names), names
+    assert len(names) < 50, names
 
 
 def test_queue_depth_and_oldest_age(tmp_path: Path, owner: str) -> None:
