@@ -106,7 +106,19 @@ def kind_card(kind: rx.Var[KindHistory]) -> rx.Component:
                 ),
                 rx.vstack(
                     rx.text("Run time of completed jobs (seconds)", size="2", weight="medium"),
-                    duration_chart(kind),
+                    rx.cond(
+                        kind.p50_text != "–",
+                        duration_chart(kind),
+                        rx.center(
+                            rx.text(
+                                "No job of this kind completed in this period.",
+                                size="2",
+                                color_scheme="gray",
+                            ),
+                            height="220px",
+                            width="100%",
+                        ),
+                    ),
                     width="100%",
                     custom_attrs={"data-chart": "duration"},
                 ),

@@ -77,6 +77,9 @@ def test_history_page_with_real_jobs(
     export = page.locator('[data-kind="export_catalog"]')
     expect(export).to_be_visible()
     expect(export.locator("[data-field=completed]")).to_have_text("4")
+    # Counted, but no run times recorded for them: said so rather than an empty chart.
+    expect(export.locator("[data-chart=duration]")).to_contain_text("No job of this kind completed")
+    expect(export.locator("[data-chart=duration] .recharts-line")).to_have_count(0)
     expect(card.locator("[data-chart=jobs] .recharts-wrapper > svg")).to_contain_text(
         utcnow().strftime("%b %d")
     )
