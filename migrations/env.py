@@ -5,7 +5,8 @@ from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
 import jobboard.core.accounts.models  # registers the account tables
-import jobboard.core.models  # noqa: F401  (registers the tables)
+import jobboard.core.models  # registers the tables
+import jobboard.core.stats  # noqa: F401  (registers the job_stat rollup)
 
 config = context.config
 target_metadata = SQLModel.metadata
