@@ -19,11 +19,12 @@ import traceback
 from datetime import UTC, datetime
 
 from bench import browser_latency, job_control, reporter_cost, upload_throughput, webhooks
+from bench import stats as history_stats
 from bench.common import Result, log, machine_info
 from bench.cpu import wait_for_quiet
 from bench.report import browser_breakdown_markdown, console_table, results_markdown, write_doc
 
-BENCHES = ("reporter", "upload", "control", "webhooks", "browser")
+BENCHES = ("reporter", "upload", "control", "webhooks", "stats", "browser")
 
 
 def _command() -> str:
@@ -88,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
                 res = job_control.run(args.quick, args.keep)
             elif name == "webhooks":
                 res = webhooks.run(args.quick, args.keep)
+            elif name == "stats":
+                res = history_stats.run(
+                    args.quick,
+                    args.keep,
+                    postgres=os.environ.get("JOBBOARD_BENCH_POSTGRES_URL", ""),
+                )
             else:
                 res, more = browser_latency.run(
                     args.quick,

@@ -9,6 +9,7 @@ from jobboard.api.security import SecurityHeadersMiddleware
 from jobboard.components.connection import connection_banner
 from jobboard.pages import (  # noqa: F401
     ai,
+    history,
     job_detail,
     products,
     settings,
@@ -19,6 +20,7 @@ from jobboard.pages import (  # noqa: F401
     webhooks,
 )
 from jobboard.state.live import purge_old_data_forever, subscribe_events, watchdog_forever
+from jobboard.state.monitoring import count_sessions_forever
 from jobboard.state.session import AuthMiddleware
 
 
@@ -45,3 +47,4 @@ app.add_page(index, route="/", on_load=rx.redirect("/tasks"), title="Jobboard")
 app.register_lifespan_task(subscribe_events)
 app.register_lifespan_task(watchdog_forever)
 app.register_lifespan_task(purge_old_data_forever)
+app.register_lifespan_task(count_sessions_forever)

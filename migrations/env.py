@@ -5,7 +5,8 @@ from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
 import jobboard.core.accounts.models  # registers the account tables
-import jobboard.core.models
+import jobboard.core.models  # registers the tables
+import jobboard.core.stats
 import jobboard.core.webhooks.models  # noqa: F401  (registers the webhook tables)
 
 config = context.config

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -124,11 +125,22 @@ class Stack:
         self.env = dict(os.environ) | (env or {})
         self.env["JOBBOARD_VAR_DIR"] = str(self.var_dir)
         self.env["PORT"] = str(self.port)  # the app's own origin, for CORS and the websocket
+        # Prometheus' multiprocess mode: app and worker processes write their samples here.
+        self.env["PROMETHEUS_MULTIPROC_DIR"] = str(self.metrics_dir)
         self.redis: RedisServer | None = None
         self.worker_procs: list[subprocess.Popen[bytes]] = []
         self._workers_started = 0
         self.app_proc: subprocess.Popen[bytes] | None = None
         self._restarts: dict[str, _RestartPlan] = {}
+
+    @property
+    def metrics_dir(self) -> Path:
+        return self.var_dir / "prometheus"
+
+    def clean_metrics(self) -> None:
+        """Start with no samples: files of processes from an earlier run would be summed in."""
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        self.metrics_dir.mkdir(parents=True)
 
     @property
     def url(self) -> str:
@@ -208,6 +220,7 @@ class Stack:
 
     def start(self) -> Stack:
         self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.clean_metrics()
         try:
             self.start_redis()
             self.migrate()

@@ -18,7 +18,7 @@ from rq.scheduler import RQScheduler
 from rq.worker import WorkerStatus
 from rq.worker_pool import ForkProcess
 
-from jobboard.core import jobs
+from jobboard.core import jobs, metrics
 from jobboard.core.db import get_engine
 from jobboard.core.webhooks import QUEUE as WEBHOOK_QUEUE
 
@@ -104,6 +104,7 @@ class JobboardWorker(Worker):
 
     def main_work_horse(self, job: RQJob, queue: Any) -> None:
         _die_with_parent(self._worker_pid)
+        metrics.use_horse_identity(self._worker_pid)
         super().main_work_horse(job, queue)
 
     def handle_work_horse_killed(self, job: RQJob, retpid: Any, ret_val: Any, rusage: Any) -> None:

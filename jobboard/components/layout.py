@@ -13,6 +13,7 @@ from jobboard.state.session import AccountState, quiet_when_signed_out
 NAV = (
     ("Upload", "/upload"),
     ("Tasks", "/tasks"),
+    ("History", "/history"),
     ("Products", "/products"),
     ("AI", "/ai"),
     ("Settings", "/settings"),

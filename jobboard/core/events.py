@@ -13,6 +13,7 @@ from typing import Any
 
 import redis
 
+from jobboard.core import metrics
 from jobboard.core.redis import get_redis
 from jobboard.core.settings import get_settings
 from jobboard.core.webhooks.dispatch import job_event as queue_webhooks
@@ -102,6 +103,7 @@ def publish(public_job: dict[str, Any], owner_id: str, floor_version: int = 0) -
         )
     )
     queue_webhooks(public_job, owner_id)  # never raises; costs one GET without webhooks
+    metrics.event_published()
     return version
 
 

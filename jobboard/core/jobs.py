@@ -8,7 +8,7 @@ import signal
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -18,7 +18,7 @@ from rq.timeouts import JobTimeoutException
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from jobboard.core import events
+from jobboard.core import events, metrics, stats
 from jobboard.core.db import get_engine, session_scope
 from jobboard.core.errors import failure_details, relative_paths
 from jobboard.core.models import Job, JobStatus, utcnow
@@ -171,6 +171,11 @@ def _transition(job_id: str, status: str, **values: Any) -> Job | None:
             return None
         job = session.get(Job, job_id, populate_existing=True)
         assert job is not None
+        if status in JobStatus.TERMINAL:
+            # Counted in the same transaction: the history never disagrees with the jobs.
+            stats.record_end(session, job, now)
+    if status in JobStatus.TERMINAL:
+        metrics.job_ended(job.kind, status, stats.duration_of(job))
     # The status is committed before it is announced: if Redis is down the durable record
     # still ends in the right state, and pages show it on their next load.
     try:
@@ -511,6 +516,35 @@ def count_active(owner_id: str, *, kind: str | None = None) -> int:
         conditions.append(Job.kind == kind)
     with session_scope() as session:
         return int(session.exec(select(func.count()).select_from(Job).where(*conditions)).one())
+
+
+def active_counts() -> dict[tuple[str, str], int]:
+    """(kind, status) -> queued and processing jobs of every owner (for /metrics; the status
+    index keeps this to the active jobs, however many ended ones the table holds)."""
+    with session_scope() as session:
+        rows = session.exec(
+            select(Job.kind, Job.status, func.count())
+            .where(col(Job.status).in_(JobStatus.ACTIVE))
+            .group_by(col(Job.kind), col(Job.status))
+        ).all()
+    return {(kind, status): int(n) for kind, status, n in rows}
+
+
+def queue_figures() -> dict[str, tuple[int, float]]:
+    """Per RQ queue: jobs waiting, and seconds the oldest of them has waited (0 when none)."""
+    now = utcnow()
+    out: dict[str, tuple[int, float]] = {}
+    for name in QUEUES:
+        queue = get_queue(name)
+        age = 0.0
+        for job_id in queue.get_job_ids(0, 1):  # the head of the queue: the oldest
+            rq_job = queue.fetch_job(job_id)
+            if rq_job is not None and rq_job.enqueued_at is not None:
+                when = rq_job.enqueued_at
+                when = when if when.tzinfo else when.replace(tzinfo=UTC)
+                age = max(0.0, (now - when).total_seconds())
+        out[name] = (queue.count, age)
+    return out
 
 
 def _ordinal(n: int) -> str:

@@ -35,6 +35,7 @@ class Settings:
     webhook_allowed_hosts: tuple[str, ...]
     webhook_disable_after_seconds: float
     webhook_log_days: int
+    metrics_public: bool  # /metrics without an administrator's API token
 
 
 def normalize_database_url(url: str) -> str:
@@ -134,6 +135,15 @@ def _webhook_allowed_hosts() -> tuple[str, ...]:
     return tuple(part.strip().lower() for part in raw.split(",") if part.strip())
 
 
+def _metrics_public() -> bool:
+    """JOBBOARD_METRICS_PUBLIC: 1 serves /metrics to anyone; unset or 0 asks for an
+    administrator's API token (the metrics tell how much and what kind of work is done)."""
+    raw = os.environ.get("JOBBOARD_METRICS_PUBLIC", "").strip().lower()
+    if raw not in ("", "0", "1", "false", "true", "no", "yes"):
+        raise ValueError(f"JOBBOARD_METRICS_PUBLIC must be 1 or 0, not {raw!r}")
+    return raw in ("1", "true", "yes")
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     var_dir = Path(os.environ.get("JOBBOARD_VAR_DIR", ROOT / "var")).resolve()
@@ -161,4 +171,5 @@ def get_settings() -> Settings:
         webhook_allowed_hosts=_webhook_allowed_hosts(),
         webhook_disable_after_seconds=3 * 86400.0,
         webhook_log_days=30,
+        metrics_public=_metrics_public(),
     )

@@ -18,7 +18,7 @@ import reflex as rx
 from reflex.event import EventSpec, fix_events
 from reflex.state import StateUpdate
 
-from jobboard.core import events, jobs, retention
+from jobboard.core import events, jobs, metrics, retention
 from jobboard.core.models import utcnow
 from jobboard.core.redis import get_async_redis
 from jobboard.core.watchdog import TICK_EVERY, Watchdog
@@ -85,6 +85,7 @@ async def _deliver(
         if browser_events and app.event_namespace is not None:
             update = StateUpdate(events=fix_events(browser_events))
             await app.event_namespace.emit_update(update, token)
+        metrics.pushed(batch)  # the state's delta went out when modify_state closed
     except Exception:
         log.exception("could not deliver job events to session %s", token)
 

@@ -22,7 +22,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
 });
 """
-PAGES = ["/", "/tasks", "/upload", "/ai", "/products", "/settings"]
+PAGES = ["/", "/tasks", "/history", "/upload", "/ai", "/products", "/settings"]
 
 
 @pytest.fixture

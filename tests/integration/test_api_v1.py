@@ -45,6 +45,8 @@ ROUTES = {
     "/api/v1/webhooks/{webhook_id}/test": {"post"},
     "/api/v1/webhooks/{webhook_id}/deliveries": {"get"},
     "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {"post"},
+    "/api/v1/stats": {"get"},
+    "/metrics": {"get"},
 }
 
 

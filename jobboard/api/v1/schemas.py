@@ -130,3 +130,35 @@ class DescribeProductsIn(_Body):
 
 class ExportCatalogIn(_Body):
     format: Literal["shopify", "plain"] = "shopify"
+
+
+Window = Literal["24h", "7d", "30d"]
+
+
+class StatsPoint(BaseModel):
+    """The jobs that ended within one hour (24 h window) or one UTC day (7 d, 30 d)."""
+
+    start: datetime
+    completed: int
+    failed: int
+    cancelled: int
+    total: int
+    failure_rate: float | None = Field(description="failed / total; null without jobs")
+    p50_seconds: float | None = Field(description="median run time of the completed jobs")
+    p95_seconds: float | None
+
+
+class KindStats(StatsPoint):
+    """One job kind over the whole window (`start` is the window's start) and its series."""
+
+    kind: str
+    label: str
+    series: list[StatsPoint]
+
+
+class Stats(BaseModel):
+    window: Window
+    bucket: Literal["hour", "day"]
+    since: datetime
+    until: datetime
+    kinds: list[KindStats] = Field(description="the kinds that ended at least one job")
