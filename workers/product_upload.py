@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +11,23 @@ from jobboard.core.models import Job
 from jobboard.core.products import upsert_products
 from jobboard.core.progress import ProgressReporter
 from jobboard.core.settings import get_settings
+from jobboard.core.skipped import write_skipped
 from workers.common import with_partial
-from workers.parsers import FileRejected, ProductRecord, RowError, parse_products, size_message
+from workers.parsers import (
+    FileRejected,
+    ProductRecord,
+    RowError,
+    parse_products,
+    size_message,
+    skipped_rows,
+)
+
+log = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
 MAX_REPORTED_ERRORS = 100
 MAX_REPORTED_WARNINGS = 100
-MAX_FAILED_ROWS = 10_000  # row numbers kept for "retry only the rows that failed"
+MAX_FAILED_ROWS = 10_000  # row numbers kept (and rows written to the skipped-rows CSV)
 
 
 def run(job_id: str) -> dict[str, Any]:
@@ -62,6 +73,7 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
     processed = 0
     batch: list[ProductRecord] = []
     written: set[str] = set()  # keys this job has sent to the catalog
+    reasons: dict[int, str] = {}  # skipped row → why, for the skipped-rows CSV
 
     def write_batch() -> None:
         imported, updated = upsert_products(job.owner_id, batch)
@@ -92,6 +104,7 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
                     result["errors"].append({"row": item.row, "reason": item.reason})
                 if len(result["failed_rows"]) < MAX_FAILED_ROWS:
                     result["failed_rows"].append(item.row)
+                    reasons[item.row] = item.reason
             else:
                 for message in item.warnings:
                     result["warnings_count"] += 1
@@ -110,8 +123,26 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
         # ("68,001 of 170,000 rows done, 68,001 imported"), and processed never goes back.
         if batch:
             write_batch()
+        _keep_skipped(job, data, filename, reasons, result)
         raise with_partial(exc, result) from None
     except Exception as exc:
         raise with_partial(exc, result) from exc
     progress.update(step="Finishing", processed=processed)
+    _keep_skipped(job, data, filename, reasons, result)
     return result
+
+
+def _keep_skipped(
+    job: Job, data: bytes, filename: str, reasons: dict[int, str], result: dict[str, Any]
+) -> None:
+    """Write the skipped rows, as they were in the file with their reasons, for download."""
+    if not reasons:
+        return
+    try:
+        write_skipped(job.id, skipped_rows(data, filename, reasons))
+    except Exception:  # the import itself succeeded; the download is a convenience
+        log.exception("job %s: could not write its skipped rows", job.id)
+        return
+    result["skipped_file"] = True
+    if len(reasons) < result["skipped"]:
+        result["skipped_file_rows"] = len(reasons)  # only the first MAX_FAILED_ROWS

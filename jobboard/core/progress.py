@@ -212,7 +212,8 @@ class ProgressReporter:
             elif now - self._redis_lost_at > self._redis_grace:
                 raise jobs.JobError(
                     f"the worker could not reach Redis for {self._redis_grace:.0f} s, so nobody "
-                    "could follow or cancel the job; it was stopped (retry it)"
+                    "could follow or cancel the job; it was stopped (retry it)",
+                    retryable=True,
                 ) from None
             return
         if self._redis_lost_at is not None:

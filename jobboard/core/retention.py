@@ -42,6 +42,7 @@ from jobboard.core.exports import export_path
 from jobboard.core.models import Job, JobStatus, utcnow
 from jobboard.core.redis import get_redis
 from jobboard.core.settings import get_settings
+from jobboard.core.skipped import skipped_path
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +214,7 @@ def _purge_batch(expired: Any, batch_size: int, report: PurgeReport) -> int:
         elif raw:
             report.left_alone += 1
         _remove_file(export_path(job_id), report)
+        _remove_file(skipped_path(job_id), report)
     in_use = _folders_in_use(folders)
     for folder in dict.fromkeys(folders):
         if folder not in in_use:

@@ -39,6 +39,7 @@ ROUTES = {
     "/api/v1/jobs/{job_id}/cancel": {"post"},
     "/api/v1/jobs/{job_id}/retry": {"post"},
     "/api/v1/jobs/{job_id}/download": {"get"},
+    "/api/v1/jobs/{job_id}/skipped-rows": {"get"},
 }
 
 
@@ -288,22 +289,26 @@ def test_cancel_and_retry(alice: httpx.Client) -> None:
     assert response.status_code == 409
     assert response.json() == {"detail": "only a failed or cancelled job can be retried"}
     response = alice.post(f"/api/v1/jobs/{new_id}/retry", params={"only_failed_rows": "true"})
-    assert response.status_code == 409 and "no failed rows" in response.json()["detail"]
+    assert response.status_code == 409 and "no failed items" in response.json()["detail"]
 
 
-def test_failed_rows_retry(alice: httpx.Client) -> None:
+def test_skipped_rows_are_not_retried(alice: httpx.Client) -> None:
+    """Skipped upload rows are invalid in themselves: a retry would skip them again."""
     user_id = alice.user.id  # type: ignore[attr-defined]
-    failed = make_job(
+    done = make_job(
         user_id,
         JobStatus.COMPLETED,
         kind="product_upload",
         params={"path": str(SHOPIFY_SAMPLE), "filename": "shop.csv"},
-        result_data={"imported": 1, "failed_rows": [2]},
+        result_data={"imported": 1, "skipped": 1, "failed_rows": [2]},
     )
-    new_id = accepted(alice.post(f"/api/v1/jobs/{failed}/retry?only_failed_rows=true"))
-    job = alice.get(f"/api/v1/jobs/{new_id}").json()
-    assert job["title"].endswith("(failed rows)")
-    assert follow(alice, new_id)["status"] in JobStatus.TERMINAL
+    job = alice.get(f"/api/v1/jobs/{done}").json()
+    assert job["outcome"]["label"] == "completed · 1 skipped"
+    assert job["outcome"]["tone"] == "warning"
+    assert not job["outcome"]["can_retry"] and not job["outcome"]["can_retry_failed"]
+    response = alice.post(f"/api/v1/jobs/{done}/retry?only_failed_rows=true")
+    assert response.status_code == 409 and "invalid in themselves" in response.json()["detail"]
+    assert alice.get(f"/api/v1/jobs/{done}").json()["retried_by"] is None
 
 
 def test_session_cookie_is_accepted(connect: Callable[..., httpx.Client]) -> None:
@@ -372,12 +377,14 @@ def test_another_users_jobs_are_not_found(alice: httpx.Client, bob: httpx.Client
             ("POST", f"/api/v1/jobs/{job_id}/retry"),
             ("POST", f"/api/v1/jobs/{job_id}/retry?only_failed_rows=true"),
             ("GET", f"/api/v1/jobs/{job_id}/download"),
+            ("GET", f"/api/v1/jobs/{job_id}/skipped-rows"),
         ):
             response = bob.request(method, path)
             assert response.status_code == 404, (method, path, response.text)
             assert response.json() == {"detail": "not found"}
     assert alice.get(f"/api/v1/jobs/{queued}").json()["status"] == "queued"  # untouched
-    assert alice.get(f"/api/v1/jobs/{failed}").json()["error_data"] == {"message": "x"}
+    error = alice.get(f"/api/v1/jobs/{failed}").json()["error_data"]
+    assert error == {"message": "x", "retryable": None}
 
     listed = bob.get("/api/v1/jobs", params={"limit": 100}).json()
     assert listed["jobs"] == [] and listed["pagination"]["total"] == 0
