@@ -311,6 +311,47 @@ def test_skipped_rows_are_not_retried(alice: httpx.Client) -> None:
     assert alice.get(f"/api/v1/jobs/{done}").json()["retried_by"] is None
 
 
+def test_skipped_rows_download(alice: httpx.Client, bob: httpx.Client) -> None:
+    """An upload's skipped rows come back as they were, with reasons; only to their owner."""
+    data = b"sku,title,price\nA-1,Good,1\n,No sku,2\nA-3,Bad price,abc\nA-4,Good too,4\n"
+    files = {"file": ("rows.csv", data, "text/csv")}
+    job = follow(alice, accepted(alice.post("/api/v1/product-upload-job", files=files)))
+    assert job["outcome"]["label"] == "completed · 2 skipped" and job["outcome"]["skipped"] == 2
+    assert job["result_data"]["skipped_file"] is True
+    response = alice.get(f"/api/v1/jobs/{job['id']}/skipped-rows")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert 'filename="rows-skipped-rows.csv"' in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows == [
+        ["Skipped because", "Row in original file", "sku", "title", "price"],
+        ["missing SKU", "3", "", "No sku", "2"],
+        ["price 'abc' is not a number", "4", "A-3", "Bad price", "abc"],
+    ]
+    # Fixed and uploaded again, the file imports: the two leading columns are ignored.
+    fixes = [["", "3", "A-2", "No sku", "2"], ["", "4", "A-3", "Bad", "3"]]
+    fixed = "\n".join(",".join(r) for r in [rows[0], *fixes])
+    files = {"file": ("rows-fixed.csv", fixed.encode(), "text/csv")}
+    again = follow(alice, accepted(alice.post("/api/v1/product-upload-job", files=files)))
+    assert again["result_data"]["skipped"] == 0 and again["result_data"]["imported"] == 2
+    assert again["outcome"]["label"] == "completed"
+
+    # Another user's job, a job without skipped rows, and hostile ids: never the file.
+    assert bob.get(f"/api/v1/jobs/{job['id']}/skipped-rows").json() == {"detail": "not found"}
+    assert alice.get(f"/api/v1/jobs/{again['id']}/skipped-rows").status_code == 409
+    for hostile in (
+        "%252e%252e%252fjobboard.db",  # the id "%2e%2e%2fjobboard.db" once decoded
+        "....jobboard.db",
+        "x" * 64,
+        "x" * 65,
+        job["id"].upper(),
+        job["id"] + "%00",
+        "' OR 1=1 --",
+    ):
+        response = alice.get(f"/api/v1/jobs/{hostile}/skipped-rows")
+        assert response.status_code in (404, 422), (hostile, response.status_code)
+        assert not response.headers["content-type"].startswith("text/csv")
+
+
 def test_session_cookie_is_accepted(connect: Callable[..., httpx.Client]) -> None:
     user = new_user()
     secret = accounts.start_session(user, address="127.0.0.1", user_agent="tests")
