@@ -202,4 +202,10 @@ def test_times_in_the_browsers_zone_and_locale(
     assert title == expected, (title, expected)
     # Prague's zone is named, and the hour is Prague's, not UTC's.
     assert re.search(r"SEČ|SELČ|GMT\+[12]|CET|CEST", title), title
+
+    # Products' "Updated" too: the same component, the same zone.
+    page.goto(f"{app_url}/products")
+    updated = page.locator('[data-product-key="Z-1"] time')
+    expect(updated).to_have_text(re.compile(r"před|nyní|teď"))
+    assert re.search(r"SEČ|SELČ|GMT\+[12]|CET|CEST", updated.get_attribute("title") or "")
     ctx.close()
