@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -71,11 +72,13 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
     only_rows = set(job.params.get("only_rows") or ())
     total = parsed.total_rows
     processed = 0
+    committed = 0  # rows up to here are done: written, skipped or left out
     batch: list[ProductRecord] = []
     written: set[str] = set()  # keys this job has sent to the catalog
     reasons: dict[int, str] = {}  # skipped row → why, for the skipped-rows CSV
 
     def write_batch() -> None:
+        nonlocal committed
         imported, updated = upsert_products(job.owner_id, batch)
         # A key repeated in the file (the last row wins) is one product, not an update of
         # itself: each repeat counts exactly once in `updated` (as an in-batch repeat or as
@@ -88,6 +91,7 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
         result["imported"] += imported
         result["updated"] += updated - repeats
         batch.clear()
+        committed = processed
 
     progress.update(step="Importing products", processed=0, total=total)
     try:
@@ -113,7 +117,12 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
                 batch.append(item)
                 if len(batch) >= BATCH_SIZE:
                     write_batch()
-            progress.update(processed=processed)
+                    # Sent at once: a kill right after leaves counts that match the catalog.
+                    progress.update(processed=processed, checkpoint=True)
+                    continue
+            # A row counts as processed once nothing before it waits to be written: so the
+            # count never runs ahead of the catalog, whatever stops the job.
+            progress.update(processed=committed if batch else processed)
         if batch:
             write_batch()
     except FileRejected as exc:
@@ -123,6 +132,8 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
         # ("68,001 of 170,000 rows done, 68,001 imported"), and processed never goes back.
         if batch:
             write_batch()
+        with contextlib.suppress(jobs.JobCancelled):  # recorded, then reported by close()
+            progress.update(processed=processed)
         _keep_skipped(job, data, filename, reasons, result)
         raise with_partial(exc, result) from None
     except Exception as exc:

@@ -382,7 +382,9 @@ def force_stop(job_id: str) -> None:
     with session_scope() as session:
         job = session.get(Job, job_id)
     if job is not None and job.status == JobStatus.PROCESSING:
-        progress = dict(job.progress_data or {})
+        # The newest progress (Redis' snapshot), not the database's slower copy: the counts
+        # a user last saw must not go backwards when the job ends.
+        progress = _latest_progress(job_id) or dict(job.progress_data or {})
         _transition(
             job_id,
             JobStatus.CANCELLED,
@@ -401,10 +403,13 @@ def on_rq_stopped(rq_job: Any, connection: Any) -> None:
     with session_scope() as session:
         job = session.get(Job, rq_job.id)
     if job is not None and job.status in JobStatus.ACTIVE:
+        progress = _latest_progress(rq_job.id) or dict(job.progress_data or {})
         _transition(
             rq_job.id,
             JobStatus.CANCELLED,
             error_data={"message": "cancelled (stopped by the worker)", "details": None},
+            progress_data=progress
+            | {"current_step": "Cancelled", "estimated_time_remaining": None},
         )
 
 

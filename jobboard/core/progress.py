@@ -93,25 +93,36 @@ class ProgressReporter:
         total: int | None = None,
         step: str | None = None,
         percentage: float | None = None,
+        checkpoint: bool = False,
         **extra: Any,
     ) -> None:
-        """Record progress; cheap enough to call for every row."""
+        """Record progress; cheap enough to call for every row.
+
+        Counts never go backwards within a step: `processed` keeps its high-water mark
+        unless the step or the total changes (a new unit). `checkpoint=True` sends the
+        values at once (e.g. right after a batch was committed), so what a kill leaves
+        behind agrees with what was written.
+        """
+        step_changed = step is not None and step != self._step
+        new_unit = step_changed or (total is not None and total != self._total)
         if processed is not None:
-            self._processed = processed
+            if new_unit or self._processed is None:
+                self._processed = processed
+            else:
+                self._processed = max(self._processed, processed)
         if total is not None:
             self._total = total
         if percentage is not None:
-            self._percentage = percentage
+            self._percentage = percentage if new_unit else max(self._percentage or 0.0, percentage)
         if extra:
             self._extra.update(extra)
-        step_changed = step is not None and step != self._step
         if step_changed:
             self._step = step  # type: ignore[assignment]
         now = time.monotonic()
         if self.cancelled:
             self._pending = True  # close() reports these last values with the cancellation
             raise JobCancelled(self.job_id)
-        if step_changed or now - self._last_flush >= self._interval:
+        if checkpoint or step_changed or now - self._last_flush >= self._interval:
             self._flush(now)
             if self.cancelled:
                 raise JobCancelled(self.job_id)

@@ -19,7 +19,7 @@ from jobboard.core.models import Job
 from jobboard.core.products import list_products
 from jobboard.core.redis import get_redis
 from scripts.stack import Stack, horse_of
-from tests.conftest import isolated_stack, wait_for
+from tests.conftest import isolated_stack, job_events, wait_for
 
 
 def big_csv(path: Path, rows: int) -> Path:
@@ -195,3 +195,46 @@ def test_retry_links_both_ways_and_only_once(
         jobs.retry(lost.id, owner)
     with pytest.raises(LookupError):
         jobs.retry(lost.id, "someone-else")
+
+
+def _processed_never_goes_back(seen: list[tuple[str, int | None]]) -> int:
+    counts = [n for _status, n in seen if n is not None]
+    assert counts, "no progress was published"
+    assert counts == sorted(counts), f"processed went backwards: {counts}"
+    return counts[-1]
+
+
+def test_processed_never_goes_back_and_matches_the_result_after_a_cancel(
+    services: Stack, owner: str, tmp_path: Path
+) -> None:
+    job_id = submit(owner, big_csv(tmp_path / "mono.csv", 300_000))
+    pick = lambda e: (e["job"]["status"], e["job"]["progress_data"].get("processed"))  # noqa: E731
+    with job_events(owner, pick) as seen:
+        running(job_id, owner)
+        jobs.cancel(job_id, owner)
+        job = wait_for(status_is(job_id, owner, "cancelled", "completed"), 15, "the cancel")
+    assert job["status"] == "cancelled", job
+    last = _processed_never_goes_back(seen)
+    assert seen[-1][0] == "cancelled"
+    imported = job["result_data"]["imported"]
+    assert job["progress_data"]["processed"] == last == imported
+    assert list_products(owner, limit=1)[1] == imported
+    assert f"{imported:,} of 300,000 rows done" in job["error_data"]["message"]
+
+
+def test_processed_never_goes_back_and_never_runs_ahead_after_a_stop(
+    services: Stack, owner: str, tmp_path: Path
+) -> None:
+    from workers.product_upload import BATCH_SIZE
+
+    job_id = submit(owner, big_csv(tmp_path / "stopmono.csv", 300_000))
+    pick = lambda e: (e["job"]["status"], e["job"]["progress_data"].get("processed"))  # noqa: E731
+    with job_events(owner, pick) as seen:
+        running(job_id, owner)
+        jobs.force_stop(job_id)  # the work horse is killed: nothing more reports
+        job = wait_for(status_is(job_id, owner, "cancelled"), 15, "the stop")
+    last = _processed_never_goes_back(seen)
+    assert job["progress_data"]["processed"] == last
+    in_catalog = list_products(owner, limit=1)[1]
+    # Counted rows were written: at most the batch being committed at the kill is not counted.
+    assert last <= in_catalog <= last + BATCH_SIZE, (last, in_catalog)
