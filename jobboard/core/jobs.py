@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from jobboard.core import events
 from jobboard.core.db import get_engine, session_scope
 from jobboard.core.errors import failure_details, relative_paths
+from jobboard.core.format import count
 from jobboard.core.models import Job, JobStatus, utcnow
 from jobboard.core.public import ErrorData, JobPublic, ProgressData
 from jobboard.core.redis import get_redis
@@ -329,10 +330,11 @@ def cancel_summary(
     text = f"cancelled at {pct:.0f} %"
     processed, total = progress.get("processed"), progress.get("total")
     if processed is not None and total:
-        text += f": {processed:,} of {total:,} {unit} done"
+        text += f": {count(processed)} of {count(total)} {unit} done"
         if result and "imported" in result:
             text += (
-                f", {result['imported']:,} products imported, {result.get('updated', 0):,} updated"
+                f", {count(result['imported'])} products imported, "
+                f"{count(result.get('updated'))} updated"
             )
     return text
 

@@ -39,6 +39,7 @@ from sqlmodel import col, select
 from jobboard.core import events, jobs
 from jobboard.core.db import session_scope
 from jobboard.core.exports import export_path
+from jobboard.core.format import plural
 from jobboard.core.models import Job, JobStatus, utcnow
 from jobboard.core.redis import get_redis
 from jobboard.core.settings import get_settings
@@ -109,7 +110,7 @@ def _size(n: int) -> str:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+    return plural(n, noun)
 
 
 def retention_days() -> tuple[int, int]:

@@ -17,9 +17,9 @@ def field(label: str, value: rx.Var | str) -> rx.Component:
     return rx.data_list.item(rx.data_list.label(label), rx.data_list.value(value))
 
 
-def count_card(word: str, value: rx.Var[int], color: str) -> rx.Component:
+def count_card(word: str, value: rx.Var[str], color: str) -> rx.Component:
     return rx.card(
-        rx.text(word + " ", value.to_string(), size="5", weight="bold", color_scheme=color),
+        rx.text(word + " ", value, size="5", weight="bold", color_scheme=color),
         custom_attrs={"data-count": word},
     )
 
@@ -62,7 +62,7 @@ def result_section() -> rx.Component:
             rx.hstack(
                 count_card("imported", S.imported, "green"),
                 count_card("updated", S.updated, "blue"),
-                count_card("skipped", S.skipped, "amber"),
+                count_card("skipped", S.skipped_text, "amber"),
                 spacing="3",
                 wrap="wrap",
             ),
@@ -72,7 +72,7 @@ def result_section() -> rx.Component:
                 S.file_format,
                 rx.cond(S.encoding != "", " · " + S.encoding, ""),
                 " · ",
-                S.total_rows.to_string(),
+                S.total_rows,
                 " rows",
                 size="2",
                 color_scheme="gray",

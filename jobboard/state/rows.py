@@ -62,7 +62,8 @@ def job_row(job: dict[str, Any]) -> JobRow:
     duration = human_seconds((ended - started).total_seconds()) if started and ended else ""
     percentage = float(progress.get("percentage") or 0)
     spec = KINDS.get(job["kind"])
-    unit = spec.unit if spec else "items"
+    # Multi-step jobs count each step in its own unit and name it ("rows", "products").
+    unit = progress.get("unit") or (spec.unit if spec else "items")
     result = job.get("result_data") or {}
     # Recomputed from the shape, not read from it: a live snapshot written before the
     # outcome existed (or by an older worker) still reads honestly.
@@ -79,7 +80,7 @@ def job_row(job: dict[str, Any]) -> JobRow:
         percentage=percentage,
         percentage_text=f"{percentage:.0f} %",
         step=progress.get("current_step") or "",
-        counts=progress_counts(processed, total),
+        counts=f"{progress_counts(processed, total)} {unit}" if total is not None else "",
         speed=rate(speed, unit) if status == JobStatus.PROCESSING else "",
         eta=(
             f"about {human_seconds(eta)} left"
