@@ -296,11 +296,8 @@ def outcome_section() -> rx.Component:
             width="100%",
             wrap="wrap",
         ),
-        rx.cond(
-            job.active,
-            rx.card(progress_cell(job), width="100%"),
-            rx.text(job.step, size="2", color_scheme="gray", id="job-step"),
-        ),
+        # Where the job is (or, once ended, where it stopped: "Failed while importing …").
+        rx.card(progress_cell(job), width="100%", id="job-progress"),
         retry_links(),
         error_section(),
         spacing="3",

@@ -126,7 +126,9 @@ def test_retry_links_both_ways_and_the_original_stops_offering_it(
     path.write_text("sku,title\nL-1,Lost once\n")
     original = _failed_job(browser_owner(), path, True, jobs.WORKER_LOST)
     page.goto(f"{app_url}/tasks/{original}")
-    expect(page.locator("#job-step")).to_have_text("Failed while importing products")
+    expect(page.locator("#job-progress [data-field=step]")).to_have_text(
+        "Failed while importing products"
+    )
     page.click("[data-action=retry]")
     page.wait_for_url(re.compile(r".*/tasks/(?!" + original + ")[0-9a-f-]{36}$"))
     retry_id = page.url.rsplit("/", 1)[-1]
