@@ -91,7 +91,7 @@ def describe_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
                         client, product, instructions, progress, step, n, total, tokens_done
                     )
                 except ProviderError as exc:
-                    result["failed"].append(_failure(product, str(exc)))
+                    result["failed"].append(_failure(product, str(exc), exc.transient))
                     if exc.fatal:  # wrong key, model or URL: the rest would fail alike
                         result["failed"].extend(
                             _failure(p, f"not attempted: {exc}") for p in products[n + 1 :]
@@ -117,7 +117,10 @@ def describe_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
         raise
 
     if not result["descriptions"]:
-        raise with_partial(jobs.JobError(_all_failed_message(result["failed"])), result)
+        passing = any(f.get("retryable") for f in result["failed"])
+        raise with_partial(
+            jobs.JobError(_all_failed_message(result["failed"]), retryable=passing), result
+        )
     progress.update(step="Finishing", processed=total, percentage=100)
     return result
 
@@ -159,12 +162,12 @@ def _describe_one(
                 )
                 retrying = False
     if end is None:  # not reached: a stream always ends with StreamEnd or an error
-        raise ProviderError("the AI provider's answer ended early")
+        raise ProviderError("the AI provider's answer ended early", transient=True)
     if end.finish_reason == "content_filter":
         raise ProviderError("the AI provider's content filter withheld the description")
     text = _tidy("".join(parts))
     if not text:
-        raise ProviderError("the AI provider returned an empty description")
+        raise ProviderError("the AI provider returned an empty description", transient=True)
     return text, end, len(parts)
 
 
@@ -284,8 +287,15 @@ def _short(title: str, limit: int = 80) -> str:
     return title if len(title) <= limit else title[: limit - 1] + "…"
 
 
-def _failure(product: Product, error: str) -> dict[str, Any]:
-    return {"product_id": product.id, "title": product.title, "error": error}
+def _failure(product: Product, error: str, retryable: bool = False) -> dict[str, Any]:
+    """A product that got no description; `retryable` when the cause may pass (a timeout,
+    a rate limit, a provider error), so "Retry failed items" can change the outcome."""
+    return {
+        "product_id": product.id,
+        "title": product.title,
+        "error": error,
+        "retryable": retryable,
+    }
 
 
 def _all_failed_message(failed: list[dict[str, Any]]) -> str:

@@ -51,13 +51,22 @@ class ProviderError(Exception):
     """A final failure of a request, with a message meant for the user.
 
     `fatal` means the setup itself is wrong (API key, model, URL, quota): every further
-    request would fail the same way.
+    request would fail the same way. `transient` means the cause may pass (timeouts, rate
+    limits, provider errors that outlasted the attempts): a later retry may succeed.
     """
 
-    def __init__(self, message: str, *, status: int | None = None, fatal: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        fatal: bool = False,
+        transient: bool = False,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.fatal = fatal
+        self.transient = transient and not fatal
 
 
 class _Retryable(Exception):
@@ -341,11 +350,15 @@ class ChatClient:
             except _Retryable as exc:
                 if started:
                     raise ProviderError(
-                        f"the AI provider's answer broke off: {exc}", status=exc.status
+                        f"the AI provider's answer broke off: {exc}",
+                        status=exc.status,
+                        transient=True,
                     ) from None
                 if attempt >= self.max_attempts:
                     raise ProviderError(
-                        f"{exc} (gave up after {attempt} attempts)", status=exc.status
+                        f"{exc} (gave up after {attempt} attempts)",
+                        status=exc.status,
+                        transient=True,
                     ) from None
                 delay = self._delay(attempt, exc.wait)
                 if on_retry is not None:

@@ -1489,3 +1489,74 @@ def _json_items(
             record.warnings.append(note)
         _check_repeat(record, seen)
         yield record
+
+
+# --------------------------------------------------------------------------- #
+# Skipped rows, as they were in the file
+# --------------------------------------------------------------------------- #
+
+REASON_COLUMN = "Skipped because"
+ROW_COLUMN = "Row in original file"
+
+
+def skipped_rows(data: bytes, filename: str, reasons: dict[int, str]) -> list[list[str]]:
+    """The file's header and its skipped rows as they were, each led by its reason and row.
+
+    `reasons` maps a row number (as in `RowError.row`) to why it was skipped. The result is a
+    table whose original columns are untouched, so it can be fixed and uploaded again (the two
+    leading columns are not product fields, and the importer ignores them). In a Shopify file
+    every row of a skipped row's product comes along: uploading one variant row alone would
+    replace the product's other variants.
+    """
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1] or "the file"
+    text, _encoding = _decode(data, name)
+    first = _NON_SPACE_RE.search(text)
+    if first is not None and text[first.start()] in "[{":
+        return _skipped_json(text, name, reasons)
+    source = _open_csv(text, name)
+    norm = [_norm(h) for h in source.header]
+    shopify = "handle" in norm and "title" in norm and any(h.startswith("variant") for h in norm)
+    i_handle = norm.index("handle") if shopify else -1
+    handles: set[str] = set()
+    if shopify:
+        rownum = source.header_row
+        for row in source.reader():
+            rownum += 1
+            if rownum in reasons and len(row) > i_handle and row[i_handle].strip():
+                handles.add(row[i_handle].strip())
+    out = [[REASON_COLUMN, ROW_COLUMN, *source.header]]
+    rownum = source.header_row
+    for row in source.reader():
+        rownum += 1
+        grouped = shopify and len(row) > i_handle and row[i_handle].strip() in handles
+        if (rownum in reasons or grouped) and not _blank(row):
+            out.append([reasons.get(rownum, ""), str(rownum), *row])
+    return out
+
+
+def _skipped_json(text: str, name: str, reasons: dict[int, str]) -> list[list[str]]:
+    products = _product_list(json.loads(text), name)
+    headers: dict[str, None] = {}
+    for obj in products:
+        if isinstance(obj, dict):
+            headers.update(dict.fromkeys(str(k) for k in obj))
+    out = [[REASON_COLUMN, ROW_COLUMN, *headers]]
+    column = {h: i for i, h in enumerate(headers)}
+    for rownum, obj in enumerate(products, start=1):
+        if rownum not in reasons:
+            continue
+        cells = [""] * len(headers)
+        if isinstance(obj, dict):
+            for key, value in obj.items():
+                cells[column[str(key)]] = _cell_text(value)
+        out.append([reasons[rownum], str(rownum), *cells])
+    return out
+
+
+def _cell_text(value: Any) -> str:
+    """A JSON value as a CSV cell the importer reads back: tag lists comma-separated."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ", ".join(value)
+    return "" if value is None else json.dumps(value, ensure_ascii=False)

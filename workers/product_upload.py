@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,13 +12,23 @@ from jobboard.core.models import Job
 from jobboard.core.products import upsert_products
 from jobboard.core.progress import ProgressReporter
 from jobboard.core.settings import get_settings
+from jobboard.core.skipped import write_skipped
 from workers.common import with_partial
-from workers.parsers import FileRejected, ProductRecord, RowError, parse_products, size_message
+from workers.parsers import (
+    FileRejected,
+    ProductRecord,
+    RowError,
+    parse_products,
+    size_message,
+    skipped_rows,
+)
+
+log = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
 MAX_REPORTED_ERRORS = 100
 MAX_REPORTED_WARNINGS = 100
-MAX_FAILED_ROWS = 10_000  # row numbers kept for "retry only the rows that failed"
+MAX_FAILED_ROWS = 10_000  # row numbers kept (and rows written to the skipped-rows CSV)
 
 
 def run(job_id: str) -> dict[str, Any]:
@@ -60,10 +72,13 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
     only_rows = set(job.params.get("only_rows") or ())
     total = parsed.total_rows
     processed = 0
+    committed = 0  # rows up to here are done: written, skipped or left out
     batch: list[ProductRecord] = []
     written: set[str] = set()  # keys this job has sent to the catalog
+    reasons: dict[int, str] = {}  # skipped row → why, for the skipped-rows CSV
 
     def write_batch() -> None:
+        nonlocal committed
         imported, updated = upsert_products(job.owner_id, batch)
         # A key repeated in the file (the last row wins) is one product, not an update of
         # itself: each repeat counts exactly once in `updated` (as an in-batch repeat or as
@@ -76,6 +91,7 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
         result["imported"] += imported
         result["updated"] += updated - repeats
         batch.clear()
+        committed = processed
 
     progress.update(step="Importing products", processed=0, total=total)
     try:
@@ -92,6 +108,7 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
                     result["errors"].append({"row": item.row, "reason": item.reason})
                 if len(result["failed_rows"]) < MAX_FAILED_ROWS:
                     result["failed_rows"].append(item.row)
+                    reasons[item.row] = item.reason
             else:
                 for message in item.warnings:
                     result["warnings_count"] += 1
@@ -100,7 +117,12 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
                 batch.append(item)
                 if len(batch) >= BATCH_SIZE:
                     write_batch()
-            progress.update(processed=processed)
+                    # Sent at once: a kill right after leaves counts that match the catalog.
+                    progress.update(processed=processed, checkpoint=True)
+                    continue
+            # A row counts as processed once nothing before it waits to be written: so the
+            # count never runs ahead of the catalog, whatever stops the job.
+            progress.update(processed=committed if batch else processed)
         if batch:
             write_batch()
     except FileRejected as exc:
@@ -110,8 +132,28 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
         # ("68,001 of 170,000 rows done, 68,001 imported"), and processed never goes back.
         if batch:
             write_batch()
+        with contextlib.suppress(jobs.JobCancelled):  # recorded, then reported by close()
+            progress.update(processed=processed)
+        _keep_skipped(job, data, filename, reasons, result)
         raise with_partial(exc, result) from None
     except Exception as exc:
         raise with_partial(exc, result) from exc
     progress.update(step="Finishing", processed=processed)
+    _keep_skipped(job, data, filename, reasons, result)
     return result
+
+
+def _keep_skipped(
+    job: Job, data: bytes, filename: str, reasons: dict[int, str], result: dict[str, Any]
+) -> None:
+    """Write the skipped rows, as they were in the file with their reasons, for download."""
+    if not reasons:
+        return
+    try:
+        write_skipped(job.id, skipped_rows(data, filename, reasons))
+    except Exception:  # the import itself succeeded; the download is a convenience
+        log.exception("job %s: could not write its skipped rows", job.id)
+        return
+    result["skipped_file"] = True
+    if len(reasons) < result["skipped"]:
+        result["skipped_file_rows"] = len(reasons)  # only the first MAX_FAILED_ROWS

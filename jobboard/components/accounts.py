@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from jobboard.components.time import local_time
 from jobboard.state.accounts import TokenRow, TokensState, UserRow, UsersState
 
 
@@ -18,9 +19,9 @@ def _token_row(row: rx.Var[TokenRow]) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(row.name),
         rx.table.cell(rx.code(row.prefix)),
-        rx.table.cell(row.created),
-        rx.table.cell(row.last_used),
-        rx.table.cell(row.expires),
+        rx.table.cell(local_time(row.created, fallback="—")),
+        rx.table.cell(local_time(row.last_used, fallback="never")),
+        rx.table.cell(local_time(row.expires, fallback="never")),
         rx.table.cell(
             rx.badge(
                 row.status,
@@ -159,8 +160,8 @@ def tokens_section() -> rx.Component:
 def _user_row(row: rx.Var[UserRow]) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(row.email, rx.cond(row.is_you, rx.text.em(" (you)"))),
-        rx.table.cell(row.created),
-        rx.table.cell(row.last_sign_in),
+        rx.table.cell(local_time(row.created, fallback="—")),
+        rx.table.cell(local_time(row.last_sign_in, fallback="never")),
         rx.table.cell(rx.cond(row.admin, rx.badge("admin", color_scheme="blue"), "")),
         rx.table.cell(
             rx.cond(

@@ -54,12 +54,12 @@ def action_bits(
         rx.cond(
             can_retry_rows,
             rx.button(
-                "Retry failed rows",
+                "Retry failed items",
                 size=size,
                 variant="soft",
                 color_scheme="orange",
                 on_click=JobActionsState.retry(job_id, True),
-                custom_attrs={"data-action": "retry-failed-rows"},
+                custom_attrs={"data-action": "retry-failed"},
             ),
         ),
         spacing="2",

@@ -6,22 +6,17 @@ import reflex as rx
 
 from jobboard.state.rows import JobRow
 
-STATUS_COLORS = {
-    "queued": "gray",
-    "processing": "blue",
-    "completed": "green",
-    "failed": "red",
-    "cancelled": "orange",
-}
 
-
-def status_badge(status: rx.Var[str]) -> rx.Component:
+def status_badge(
+    label: rx.Var[str], color: rx.Var[str], status: rx.Var[str] | str = ""
+) -> rx.Component:
+    """The job's honest outcome ("completed · 9 skipped"), coloured by its tone."""
     return rx.badge(
-        status,
-        color_scheme=rx.match(status, *STATUS_COLORS.items(), "gray"),
+        label,
+        color_scheme=color,
         variant="soft",
         size="2",
-        custom_attrs={"data-field": "status"},
+        custom_attrs={"data-field": "status", "data-status": status, "data-tone": color},
     )
 
 

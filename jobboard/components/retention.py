@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from jobboard.components.time import local_time
 from jobboard.state.retention import PolicyRow, RetentionState
 
 S = RetentionState
@@ -21,7 +22,7 @@ def _last_purge() -> rx.Component:
         S.last_run != "",
         rx.text(
             "Last clean-up: ",
-            rx.text.strong(S.last_run),
+            rx.text.strong(local_time(S.last_run)),
             " — ",
             S.last_summary,
             ".",

@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from jobboard.core import events, metrics, stats
 from jobboard.core.db import get_engine, session_scope
 from jobboard.core.errors import failure_details, relative_paths
+from jobboard.core.format import count
 from jobboard.core.models import Job, JobStatus, utcnow
 from jobboard.core.public import ErrorData, JobPublic, ProgressData
 from jobboard.core.redis import get_redis
@@ -66,7 +67,15 @@ _ALLOWED_FROM: dict[str, tuple[str, ...]] = {
 
 
 class JobError(Exception):
-    """A failure whose message is meant for the user (bad file, bad parameters)."""
+    """A failure whose message is meant for the user (bad file, bad parameters).
+
+    `retryable` says whether running the job again could end differently: by default not
+    (the cause is in the input); True for passing causes (an outage, a busy provider).
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class JobCancelled(Exception):
@@ -102,6 +111,8 @@ def to_public(job: Job, *, include_details: bool = False) -> dict[str, Any]:
         started_at=job.started_at,
         updated_at=job.updated_at,
         completed_at=job.completed_at,
+        retry_of=job.retry_of,
+        retried_by=job.retried_by,
     )
     exclude = None if include_details else {"error_data": {"details"}}
     return public.model_dump(mode="json", exclude=exclude)
@@ -111,12 +122,21 @@ def get_queue(name: str) -> Queue:
     return Queue(name, connection=get_redis())
 
 
-def submit(kind: str, *, owner_id: str, title: str, params: dict[str, Any]) -> Job:
+def submit(
+    kind: str,
+    *,
+    owner_id: str,
+    title: str,
+    params: dict[str, Any],
+    job_id: str | None = None,
+    retry_of: str | None = None,
+) -> Job:
     """Record a new job, announce it and put it on its RQ queue under the same id."""
     if kind not in KINDS:
         raise JobError(f"there is no job kind {kind!r}")
     job = Job(
-        id=str(uuid.uuid4()),
+        id=job_id or str(uuid.uuid4()),
+        retry_of=retry_of,
         owner_id=owner_id,
         kind=kind,
         title=title[:300],
@@ -220,20 +240,36 @@ def fail(
     details: str | None = None,
     progress: dict[str, Any] | None = None,
     result: dict[str, Any] | None = None,
+    *,
+    retryable: bool = True,
 ) -> Job | None:
+    """End a job `failed`. `retryable`: whether running it again could end differently
+    (a lost worker, an outage: yes; a file that can never import: no)."""
     # Neither the message (users) nor the details (administrators) name absolute server paths.
-    error = {"message": relative_paths(message), "details": details and relative_paths(details)}
+    error = {
+        "message": relative_paths(message),
+        "details": details and relative_paths(details),
+        "retryable": retryable,
+    }
     values: dict[str, Any] = {"error_data": error}
     if progress is None:  # failed from outside the job (watchdog, pool): its last known pace
         progress = _latest_progress(job_id)
     if progress is not None:
         values["progress_data"] = progress | {
             "estimated_time_remaining": None,
-            "current_step": "Failed",
+            "current_step": failed_step(progress.get("current_step")),
         }
     if result is not None:
         values["result_data"] = result
     return _transition(job_id, JobStatus.FAILED, **values)
+
+
+def failed_step(step: str | None) -> str:
+    """What failed, in the step's words: "Failed while importing products"."""
+    step = (step or "").split(" — ")[0].strip()
+    if not step or step in ("Starting", "Waiting in queue", "Failed") or step.startswith("Failed"):
+        return "Failed before it started" if step == "Waiting in queue" else "Failed"
+    return f"Failed while {step[0].lower()}{step[1:]}"
 
 
 WORKER_LOST = "the worker stopped unexpectedly"
@@ -275,6 +311,17 @@ def failure_message(exc: BaseException) -> str:
     return f"an internal error stopped the job ({type(exc).__name__})"
 
 
+def failure_retryable(exc: BaseException) -> bool:
+    """Whether a job that failed with `exc` could succeed when run again.
+
+    A `JobError` says so itself (a bad file or bad parameters cannot change by retrying);
+    timeouts, lost workers, outages and internal errors may pass.
+    """
+    if isinstance(exc, JobError):
+        return exc.retryable
+    return True
+
+
 def on_rq_failure(rq_job: Any, connection: Any, exc_type: Any, exc: Any, tb: Any) -> None:
     """RQ's failure callback: covers failures outside `run()` (e.g. import errors)."""
     fail(rq_job.id, failure_message(exc) if exc else WORKER_LOST)
@@ -288,10 +335,11 @@ def cancel_summary(
     text = f"cancelled at {pct:.0f} %"
     processed, total = progress.get("processed"), progress.get("total")
     if processed is not None and total:
-        text += f": {processed:,} of {total:,} {unit} done"
+        text += f": {count(processed)} of {count(total)} {unit} done"
         if result and "imported" in result:
             text += (
-                f", {result['imported']:,} products imported, {result.get('updated', 0):,} updated"
+                f", {count(result['imported'])} products imported, "
+                f"{count(result.get('updated'))} updated"
             )
     return text
 
@@ -341,7 +389,9 @@ def force_stop(job_id: str) -> None:
     with session_scope() as session:
         job = session.get(Job, job_id)
     if job is not None and job.status == JobStatus.PROCESSING:
-        progress = dict(job.progress_data or {})
+        # The newest progress (Redis' snapshot), not the database's slower copy: the counts
+        # a user last saw must not go backwards when the job ends.
+        progress = _latest_progress(job_id) or dict(job.progress_data or {})
         _transition(
             job_id,
             JobStatus.CANCELLED,
@@ -360,30 +410,85 @@ def on_rq_stopped(rq_job: Any, connection: Any) -> None:
     with session_scope() as session:
         job = session.get(Job, rq_job.id)
     if job is not None and job.status in JobStatus.ACTIVE:
+        progress = _latest_progress(rq_job.id) or dict(job.progress_data or {})
         _transition(
             rq_job.id,
             JobStatus.CANCELLED,
             error_data={"message": "cancelled (stopped by the worker)", "details": None},
+            progress_data=progress
+            | {"current_step": "Cancelled", "estimated_time_remaining": None},
         )
 
 
 def retry(job_id: str, owner_id: str, *, only_failed_rows: bool = False) -> Job:
-    """Start a new job with the same input, linked to the old one."""
+    """Start a new job linked to the old one: the same input, or only its failed items.
+
+    Offered only where a retry can change the outcome (see `jobboard.core.outcome`): a job
+    whose cause is permanent (a file that can never import), rows invalid in themselves and
+    a job already retried are refused with a `JobError` that says why.
+    """
+    from jobboard.core.outcome import outcome_of, retryable_failed
+
     with session_scope() as session:
         old = session.exec(select(Job).where(Job.id == job_id, Job.owner_id == owner_id)).first()
     if old is None:
         raise LookupError("no such job")
-    if old.status not in (JobStatus.FAILED, JobStatus.CANCELLED) and not only_failed_rows:
-        raise JobError("only a failed or cancelled job can be retried")
-    params = {k: v for k, v in old.params.items() if k != "only_rows"} | {"retry_of": old.id}
+    if old.retried_by:
+        raise JobError("this job has already been retried: open its retry")
+    outcome = outcome_of(old.status, old.result_data, old.error_data, old.retried_by)
+    params = {k: v for k, v in old.params.items() if k not in ("only_rows", "retry_of")}
     title = old.title
     if only_failed_rows:
-        rows = (old.result_data or {}).get("failed_rows") or []
-        if not rows:
-            raise JobError("this job has no failed rows to retry")
-        params["only_rows"] = rows
-        title = f"{old.title} (failed rows)"
-    return submit(old.kind, owner_id=owner_id, title=title, params=params)
+        if not outcome.can_retry_failed:
+            if outcome.skipped:
+                raise JobError(
+                    "the skipped rows are invalid in themselves: a retry would skip them "
+                    "again. Download them, fix them and upload them again"
+                )
+            raise JobError("this job has no failed items that a retry could change")
+        params["product_ids"] = [f["product_id"] for f in retryable_failed(old.result_data)]
+        title = f"{old.title} (failed items)"
+    elif not outcome.can_retry:
+        if old.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+            raise JobError("only a failed or cancelled job can be retried")
+        raise JobError(
+            "running it again would fail the same way: "
+            + ((old.error_data or {}).get("message") or "the cause is in its input")
+        )
+    new_id = str(uuid.uuid4())
+    # Claim the link first: of two retries racing, one wins and the other is told.
+    with session_scope() as session:
+        claimed = session.exec(
+            update(Job)
+            .where(col(Job.id) == old.id, col(Job.retried_by).is_(None))
+            .values(retried_by=new_id)
+        )
+        if claimed.rowcount != 1:
+            raise JobError("this job has already been retried: open its retry")
+    _announce_again(old.id)
+    return submit(
+        old.kind,
+        owner_id=owner_id,
+        title=title[:300],
+        params=params,
+        job_id=new_id,
+        retry_of=old.id,
+    )
+
+
+def _announce_again(job_id: str) -> None:
+    """Publish a job whose record changed after it ended (its retry link), so open pages
+    stop offering Retry on it."""
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+    if job is None:
+        return
+    try:
+        version = events.publish(to_public(job), job.owner_id, floor_version=job.version)
+    except redis.RedisError:
+        log.warning("job %s: its retry link could not be announced", job_id)
+        return
+    _record_version(job_id, version)
 
 
 def run(job_id: str, handler: Callable[[Job, ProgressReporter], dict[str, Any]]) -> dict[str, Any]:
@@ -422,6 +527,7 @@ def run(job_id: str, handler: Callable[[Job, ProgressReporter], dict[str, Any]])
             details=failure_details(exc),
             progress=progress,
             result=getattr(exc, "partial_result", None),
+            retryable=failure_retryable(exc),
         )
         raise
     complete(job_id, result, reporter.close())

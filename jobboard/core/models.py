@@ -79,6 +79,10 @@ class Job(SQLModel, table=True):
     result_data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     error_data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     version: int = Field(default=0)
+    # A retry links to the job it reruns, and that job to its retry (one: a retried job
+    # offers no further retry; the retry itself may be retried).
+    retry_of: str | None = Field(default=None, max_length=36)
+    retried_by: str | None = Field(default=None, max_length=36)
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)

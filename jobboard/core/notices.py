@@ -5,23 +5,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from jobboard.core.format import count, plural
 from jobboard.core.jobs import KINDS
 from jobboard.core.models import JobStatus
+from jobboard.core.outcome import outcome_of
 
 _NOUN = {"product_upload": "Upload"}
 
 
 @dataclass(frozen=True)
 class Notice:
-    level: str  # "success" | "error" | "info"
+    level: str  # "success" | "warning" | "error" | "info"
     title: str
     body: str
     url: str
     tag: str  # one notification per job, however many tabs
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+def _result_words(kind: str, result: dict[str, Any]) -> str:
+    """What an AI or export job produced, in one line (the same numbers as its page)."""
+    if kind == "find_duplicates":
+        groups = result.get("groups_total", len(result.get("groups") or []))
+        compared = plural(result.get("compared", 0), "product")
+        return f"{plural(groups, 'group')} of likely duplicates among {compared}"
+    if kind == "auto_categorize":
+        return f"{plural(len(result.get('assignments') or []), 'product')} categorized"
+    if kind == "auto_match":
+        return (
+            f"{count(result.get('matched_count', 0))} of {plural(result.get('rows', 0), 'row')} "
+            "matched"
+        )
+    if kind == "describe_products":
+        return f"{plural(len(result.get('descriptions') or []), 'description')} written"
+    if kind == "export_catalog":
+        return f"{plural(result.get('products', 0), 'product')} exported"
+    return ""
 
 
 def ending_notice(job: dict[str, Any]) -> Notice | None:
@@ -34,14 +52,23 @@ def ending_notice(job: dict[str, Any]) -> Notice | None:
     name = job["title"]
     result = job.get("result_data") or {}
     if status == JobStatus.COMPLETED:
-        level, title = "success", f"{noun} finished"
+        outcome = outcome_of(status, result, job.get("error_data"))
+        partial = outcome.tone == "warning"
+        level = "warning" if partial else "success"
+        title = f"{noun} finished" + (f" · {outcome.label.split(' · ', 1)[1]}" if partial else "")
         if job["kind"] == "product_upload":
-            body = f"{_plural(result.get('imported', 0), 'product')} imported from {name}"
-            extra = [f"{result[key]:,} {key}" for key in ("updated", "skipped") if result.get(key)]
+            body = f"{plural(result.get('imported', 0), 'product')} imported from {name}"
+            extra = [
+                f"{count(result[key])} {key}" for key in ("updated", "skipped") if result.get(key)
+            ]
             if extra:
                 body += f" ({', '.join(extra)})"
+            if outcome.skipped:
+                body += ". Download the skipped rows from the job page to fix them."
         else:
-            body = f"{name} is done"
+            body = _result_words(job["kind"], result) or f"{name} is done"
+            if outcome.failed_items:
+                body += f"; {plural(outcome.failed_items, 'item')} failed"
     elif status == JobStatus.FAILED:
         level, title = "error", f"{noun} failed"
         body = (job.get("error_data") or {}).get("message") or f"{name} could not be finished"

@@ -63,6 +63,7 @@ class ProgressReporter:
         self._last_flush = float("-inf")
         self._last_db = self._started
         self._samples: deque[tuple[float, int]] = deque()
+        self._pct_samples: deque[tuple[float, float]] = deque()
         self._pending = False
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
@@ -93,25 +94,43 @@ class ProgressReporter:
         total: int | None = None,
         step: str | None = None,
         percentage: float | None = None,
+        checkpoint: bool = False,
         **extra: Any,
     ) -> None:
-        """Record progress; cheap enough to call for every row."""
+        """Record progress; cheap enough to call for every row.
+
+        Counts never go backwards within a step: `processed` keeps its high-water mark
+        unless the step or the total changes (a new unit). `checkpoint=True` sends the
+        values at once (e.g. right after a batch was committed), so what a kill leaves
+        behind agrees with what was written.
+        """
+        step_changed = step is not None and step != self._step
+        # A multi-step job counts each step in its own unit: a new total, a new unit or a
+        # new step starting from 0 begins a new count; otherwise counts only go up.
+        new_unit = (
+            (total is not None and total != self._total)
+            or ("unit" in extra and extra["unit"] != self._extra.get("unit"))
+            or (step_changed and processed == 0)
+        )
         if processed is not None:
-            self._processed = processed
+            if new_unit or self._processed is None:
+                self._processed = processed
+                self._samples.clear()  # the pace of the old unit says nothing of the new
+            else:
+                self._processed = max(self._processed, processed)
         if total is not None:
             self._total = total
-        if percentage is not None:
-            self._percentage = percentage
+        if percentage is not None:  # the whole job's: it never goes back
+            self._percentage = max(self._percentage or 0.0, percentage)
         if extra:
             self._extra.update(extra)
-        step_changed = step is not None and step != self._step
         if step_changed:
             self._step = step  # type: ignore[assignment]
         now = time.monotonic()
         if self.cancelled:
             self._pending = True  # close() reports these last values with the cancellation
             raise JobCancelled(self.job_id)
-        if step_changed or now - self._last_flush >= self._interval:
+        if checkpoint or step_changed or now - self._last_flush >= self._interval:
             self._flush(now)
             if self.cancelled:
                 raise JobCancelled(self.job_id)
@@ -160,11 +179,28 @@ class ProgressReporter:
             speed = self._speed(now, processed)
             if speed:
                 data["speed"] = round(speed, 1)
-            if total is not None:
+            if total is not None and self._percentage is None:
                 data["estimated_time_remaining"] = self._eta(now, total - processed, speed)
+        if self._percentage is not None:
+            # The job models its whole run as one percentage (steps weighted by their
+            # expected cost): the ETA follows that, not the current step's count.
+            data["estimated_time_remaining"] = self._overall_eta(now, self._percentage)
         if self._extra:
             data.update(self._extra)
         return data
+
+    def _overall_eta(self, now: float, percentage: float) -> float | None:
+        """Time left from the pace of the whole job's percentage over the recent window."""
+        samples = self._pct_samples
+        samples.append((now, percentage))
+        while len(samples) > 2 and now - samples[0][0] > _SPEED_WINDOW * 2:
+            samples.popleft()
+        t0, p0 = samples[0]
+        if now - t0 < 1.0 or percentage <= p0:  # too little to go on: the run so far
+            t0, p0 = self._started, 0.0
+        if now - t0 <= 0 or percentage <= p0:
+            return None
+        return round((100.0 - percentage) * (now - t0) / (percentage - p0), 1)
 
     def _eta(self, now: float, remaining: int, speed: float | None) -> float | None:
         """Remaining time from the pace so far, blended early on with past jobs' pace."""
@@ -212,7 +248,8 @@ class ProgressReporter:
             elif now - self._redis_lost_at > self._redis_grace:
                 raise jobs.JobError(
                     f"the worker could not reach Redis for {self._redis_grace:.0f} s, so nobody "
-                    "could follow or cancel the job; it was stopped (retry it)"
+                    "could follow or cancel the job; it was stopped (retry it)",
+                    retryable=True,
                 ) from None
             return
         if self._redis_lost_at is not None:

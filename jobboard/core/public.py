@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from jobboard.core.models import JobStatus
+from jobboard.core.outcome import outcome_of
 
 
 class ProgressData(BaseModel):
@@ -38,6 +39,25 @@ class ErrorData(BaseModel):
 
     message: str = ""
     details: str | None = None
+    # Whether running the job again could end differently: False for causes in the input
+    # itself (a file that can never import, bad parameters); None when not recorded.
+    retryable: bool | None = None
+
+
+class Outcome(BaseModel):
+    """How the job ended, in one honest line, and which retry (if any) can help.
+
+    See `jobboard.core.outcome`: e.g. `completed` with `result_data.skipped == 9` is labelled
+    "completed · 9 skipped" with tone "warning".
+    """
+
+    label: str = ""
+    tone: str = "neutral"  # neutral | active | success | warning | error | stopped
+    skipped: int = 0
+    failed_items: int = 0
+    retryable_items: int = 0
+    can_retry: bool = False
+    can_retry_failed: bool = False
 
 
 class JobPublic(BaseModel):
@@ -52,6 +72,17 @@ class JobPublic(BaseModel):
     started_at: datetime | None = None
     updated_at: datetime
     completed_at: datetime | None = None
+    retry_of: str | None = Field(None, description="the job this one reruns")
+    retried_by: str | None = Field(None, description="the job that reran this one")
+    outcome: Outcome = Field(default_factory=Outcome, description="derived; read-only")
+
+    @model_validator(mode="after")
+    def _outcome(self) -> JobPublic:
+        error = self.error_data.model_dump() if self.error_data else None
+        self.outcome = Outcome(
+            **outcome_of(self.status, self.result_data, error, self.retried_by).as_dict()
+        )
+        return self
 
     @field_serializer("created_at", "started_at", "updated_at", "completed_at")
     def _iso(self, value: datetime | None) -> str | None:

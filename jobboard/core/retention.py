@@ -39,9 +39,11 @@ from sqlmodel import col, select
 from jobboard.core import events, jobs, webhooks
 from jobboard.core.db import session_scope
 from jobboard.core.exports import export_path
+from jobboard.core.format import plural
 from jobboard.core.models import Job, JobStatus, utcnow
 from jobboard.core.redis import get_redis
 from jobboard.core.settings import get_settings
+from jobboard.core.skipped import skipped_path
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +113,7 @@ def _size(n: int) -> str:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+    return plural(n, noun)
 
 
 def retention_days() -> tuple[int, int]:
@@ -221,6 +223,7 @@ def _purge_batch(expired: Any, batch_size: int, report: PurgeReport) -> int:
         elif raw:
             report.left_alone += 1
         _remove_file(export_path(job_id), report)
+        _remove_file(skipped_path(job_id), report)
     in_use = _folders_in_use(folders)
     for folder in dict.fromkeys(folders):
         if folder not in in_use:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from jobboard.core.format import human_size
 from jobboard.core.settings import get_settings
 
-MB = 1024 * 1024
 CHUNK_BYTES = 256 * 1024
 # What the browser's file picker offers and the dropzone accepts: a file passes if its MIME type
 # or its extension is listed. Excel's .xls reports "application/vnd.ms-excel", so that type is
@@ -46,14 +46,6 @@ class UploadTooLarge(UploadRefused):
 
 def max_bytes() -> int:
     return get_settings().max_upload_bytes
-
-
-def human_size(n: int) -> str:
-    """Bytes the way the limit is stated: "50 MB", "1.5 MB", "800 KB"."""
-    for unit, scale in (("MB", MB), ("KB", 1024)):
-        if n >= scale:
-            return f"{n / scale:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{n} bytes"
 
 
 def limit_text() -> str:

@@ -7,6 +7,7 @@ import reflex as rx
 from jobboard.components.actions import job_actions
 from jobboard.components.job import progress_cell, status_badge
 from jobboard.components.layout import on_load, page
+from jobboard.components.time import local_time
 from jobboard.state.jobs import JobDetailState
 
 S = JobDetailState
@@ -16,9 +17,9 @@ def field(label: str, value: rx.Var | str) -> rx.Component:
     return rx.data_list.item(rx.data_list.label(label), rx.data_list.value(value))
 
 
-def count_card(word: str, value: rx.Var[int], color: str) -> rx.Component:
+def count_card(word: str, value: rx.Var[str], color: str) -> rx.Component:
     return rx.card(
-        rx.text(word + " ", value.to_string(), size="5", weight="bold", color_scheme=color),
+        rx.text(word + " ", value, size="5", weight="bold", color_scheme=color),
         custom_attrs={"data-count": word},
     )
 
@@ -61,7 +62,7 @@ def result_section() -> rx.Component:
             rx.hstack(
                 count_card("imported", S.imported, "green"),
                 count_card("updated", S.updated, "blue"),
-                count_card("skipped", S.skipped, "orange"),
+                count_card("skipped", S.skipped_text, "amber"),
                 spacing="3",
                 wrap="wrap",
             ),
@@ -71,7 +72,7 @@ def result_section() -> rx.Component:
                 S.file_format,
                 rx.cond(S.encoding != "", " · " + S.encoding, ""),
                 " · ",
-                S.total_rows.to_string(),
+                S.total_rows,
                 " rows",
                 size="2",
                 color_scheme="gray",
@@ -235,20 +236,80 @@ def error_section() -> rx.Component:
     )
 
 
-def details() -> rx.Component:
+def retry_links() -> rx.Component:
+    """A retry names its original, and the original its retry, both ways."""
+    job = S.job
+    return rx.fragment(
+        rx.cond(
+            job.retry_of != "",
+            rx.text(
+                "This is a retry of ",
+                rx.link("the original job", href="/tasks/" + job.retry_of, id="retry-of"),
+                ".",
+                size="2",
+            ),
+        ),
+        rx.cond(
+            job.retried_by != "",
+            rx.text(
+                "This job was retried: ",
+                rx.link("open the retry", href="/tasks/" + job.retried_by, id="retried-by"),
+                ".",
+                size="2",
+            ),
+        ),
+    )
+
+
+def outcome_section() -> rx.Component:
+    """First under the title: how the job ended (or where it is), and what to do next."""
     job = S.job
     return rx.vstack(
         rx.hstack(
-            rx.heading(job.title, size="5"),
-            rx.box(status_badge(job.status)),
+            rx.box(status_badge(job.outcome, job.color, job.status)),
+            rx.text(job.kind_label, size="2", color_scheme="gray"),
             rx.spacer(),
             job_actions(job, size="2"),
+            rx.cond(
+                job.skipped_url != "",
+                # A plain link (not the client router), styled as a button: the API serves
+                # the file to this browser's session.
+                rx.button(
+                    rx.el.a(
+                        rx.icon("download", size=14),
+                        "Download skipped rows (CSV)",
+                        href=job.skipped_url,
+                        download="",
+                        id="download-skipped",
+                        # Reflex renders links through the client router: load the file
+                        # as a document instead, so the browser downloads it.
+                        custom_attrs={"reloadDocument": True},
+                    ),
+                    as_child=True,
+                    size="2",
+                    variant="soft",
+                    color_scheme="amber",
+                ),
+            ),
             align="center",
             spacing="3",
             width="100%",
+            wrap="wrap",
         ),
-        rx.card(progress_cell(job), width="100%"),
+        # Where the job is (or, once ended, where it stopped: "Failed while importing …").
+        rx.card(progress_cell(job), width="100%", id="job-progress"),
+        retry_links(),
         error_section(),
+        spacing="3",
+        width="100%",
+        id="job-outcome",
+    )
+
+
+def metadata() -> rx.Component:
+    job = S.job
+    return rx.vstack(
+        rx.heading("Details", size="3"),
         rx.data_list.root(
             field("Job id", rx.code(job.id)),
             field("Kind", job.kind_label),
@@ -256,16 +317,26 @@ def details() -> rx.Component:
             rx.cond(job.active, field("Speed", job.speed)),
             rx.cond(job.active, field("Time left", job.eta)),
             rx.cond(job.active, rx.fragment(), field("Duration", job.duration)),
-            field("Created", job.created_text),
-            field("Started", job.started_text),
-            field("Updated", job.updated_text),
-            field("Finished", job.completed_text),
+            field("Created", local_time(job.created_at, fallback="—")),
+            field("Started", local_time(job.started_at, fallback="—")),
+            field("Updated", local_time(job.updated_at, fallback="—")),
+            field("Finished", local_time(job.completed_at, fallback="—")),
         ),
+        width="100%",
+        id="job-metadata",
+    )
+
+
+def details() -> rx.Component:
+    job = S.job
+    return rx.vstack(
+        outcome_section(),
         result_section(),
         ai_results(),
+        metadata(),
         # A failure's technical details (its traceback) are for administrators only: they stay
         # in the database (`jobs.to_public(job, include_details=True)`), never on this page.
-        spacing="4",
+        spacing="5",
         width="100%",
         custom_attrs={"data-job-id": job.id},
     )
@@ -274,7 +345,7 @@ def details() -> rx.Component:
 @rx.page(route="/tasks/[job_id]", title="Job · Jobboard", on_load=on_load(JobDetailState.load))
 def job_detail() -> rx.Component:
     return page(
-        "Job",
+        rx.cond(S.found & (S.job.title != ""), S.job.title, "Job"),
         rx.cond(
             S.found,
             details(),

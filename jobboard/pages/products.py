@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from jobboard.components.layout import on_load, page, pager
+from jobboard.components.time import local_time
 from jobboard.core.exports import EXPORT_FORMATS
 from jobboard.state.products import ProductRow, ProductsState
 
@@ -22,7 +23,7 @@ def product_row(p: rx.Var[ProductRow]) -> rx.Component:
         rx.table.cell(p.price),
         rx.table.cell(p.variants),
         rx.table.cell(rx.text(p.tags, size="1")),
-        rx.table.cell(rx.text(p.updated, size="1", color_scheme="gray")),
+        rx.table.cell(rx.text(local_time(p.updated), size="1", color_scheme="gray")),
         custom_attrs={"data-product-key": p.key},
     )
 

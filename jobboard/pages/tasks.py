@@ -8,6 +8,7 @@ from jobboard.components.actions import action_bits
 from jobboard.components.job import progress_bits, status_badge
 from jobboard.components.layout import on_load, page, pager
 from jobboard.components.notifications import notification_permission_banner
+from jobboard.components.time import local_time
 from jobboard.core.jobs import KINDS
 from jobboard.core.models import JobStatus
 from jobboard.state.jobs import ALL, TasksState
@@ -46,8 +47,10 @@ def job_row(job: rx.Var[JobRow]) -> rx.Component:
         id=job.id,
         kind_label=job.kind_label,
         title=job.title,
-        created_text=job.created_text,
+        created_at=job.created_at,
         status=job.status,
+        outcome=job.outcome,
+        color=job.color,
         percentage=job.percentage,
         percentage_text=job.percentage_text,
         step=job.step,
@@ -67,8 +70,10 @@ def task_row(
     id: rx.Var[str],
     kind_label: rx.Var[str],
     title: rx.Var[str],
-    created_text: rx.Var[str],
+    created_at: rx.Var[str],
     status: rx.Var[str],
+    outcome: rx.Var[str],
+    color: rx.Var[str],
     percentage: rx.Var[float],
     percentage_text: rx.Var[str],
     step: rx.Var[str],
@@ -85,10 +90,10 @@ def task_row(
         rx.table.cell(rx.text(kind_label, size="2", color_scheme="gray")),
         rx.table.cell(
             rx.link(title, href="/tasks/" + id, weight="medium"),
-            rx.text(created_text, size="1", color_scheme="gray"),
+            rx.text(local_time(created_at), size="1", color_scheme="gray"),
             max_width="18em",
         ),
-        rx.table.cell(status_badge(status)),
+        rx.table.cell(status_badge(outcome, color, status)),
         rx.table.cell(progress_bits(percentage, percentage_text, step), min_width="16em"),
         rx.table.cell(rx.text(counts, size="2")),
         rx.table.cell(

@@ -15,8 +15,9 @@ from jobboard.state.session import current_user
 MAX_TOKEN_DAYS = 3650
 
 
-def _when(value: datetime | None, never: str = "—") -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else never
+def _when(value: datetime | None) -> str:
+    """ISO 8601 (UTC): the browser shows it in the user's zone (`components/time.py`)."""
+    return value.isoformat() if value else ""
 
 
 @dataclasses.dataclass
@@ -53,8 +54,8 @@ def _token_row(token: accounts.ApiToken, now: datetime) -> TokenRow:
         name=token.name,
         prefix=token.prefix + "…",
         created=_when(token.created_at),
-        last_used=_when(token.last_used_at, "never"),
-        expires=_when(token.expires_at, "never"),
+        last_used=_when(token.last_used_at),
+        expires=_when(token.expires_at),
         status=status,
     )
 
@@ -138,7 +139,7 @@ class UsersState(rx.State):
                 id=u.id,
                 email=u.email,
                 created=_when(u.created_at),
-                last_sign_in=_when(u.last_sign_in_at, "never"),
+                last_sign_in=_when(u.last_sign_in_at),
                 admin=u.is_admin,
                 disabled=u.disabled_at is not None,
                 is_you=u.id == admin_id,

@@ -10,6 +10,7 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from jobboard.core.events import supersedes
+from jobboard.core.format import count, human_size, plural
 from jobboard.core.jobs import add_queue_positions, get_job, list_jobs
 from jobboard.core.models import JobStatus
 from jobboard.core.products import update_fields
@@ -127,10 +128,11 @@ class JobDetailState(rx.State):
     loaded: bool = False
     filename: str = ""
     file_format: str = ""
-    total_rows: int = 0
-    imported: int = 0
-    updated: int = 0
+    total_rows: str = "0"
+    imported: str = "0"
+    updated: str = "0"
     skipped: int = 0
+    skipped_text: str = "0"
     has_result: bool = False
     row_errors: list[dict[str, str]] = []
     warnings_count: int = 0
@@ -152,10 +154,12 @@ class JobDetailState(rx.State):
         self.has_result = bool(result) and job["kind"] == "product_upload"
         self.filename = str(result.get("filename", ""))
         self.file_format = str(result.get("format", ""))
-        self.total_rows = int(result.get("total_rows") or 0)
-        self.imported = int(result.get("imported") or 0)
-        self.updated = int(result.get("updated") or 0)
+        # Counts as the formatter writes them, like every other number on the page.
+        self.total_rows = count(result.get("total_rows"))
+        self.imported = count(result.get("imported"))
+        self.updated = count(result.get("updated"))
         self.skipped = int(result.get("skipped") or 0)
+        self.skipped_text = count(self.skipped)
         self.row_errors = [
             {"row": str(err.get("row", "")), "reason": str(err.get("reason", ""))}
             for err in result.get("errors") or []
@@ -198,29 +202,32 @@ class JobDetailState(rx.State):
         self.failed_items = _str_rows(result.get("failed"), "product_id", "title", "error")
         self.download_url = str(result.get("download_url") or "")
         if kind == "find_duplicates" and result:
+            groups = result.get("groups_total", len(self.dup_groups))
             self.summary = (
-                f"Compared {result.get('compared', 0):,} products: "
-                f"{result.get('groups_total', len(self.dup_groups)):,} groups of likely duplicates."
+                f"Compared {plural(result.get('compared', 0), 'product')}: "
+                f"{plural(groups, 'group')} of likely duplicates."
             )
         elif kind == "auto_categorize" and result:
             counts = result.get("counts") or {}
-            self.summary = "; ".join(f"{name}: {n:,}" for name, n in counts.items())
+            self.summary = "; ".join(f"{name}: {count(n)}" for name, n in counts.items())
         elif kind == "auto_match" and result:
             self.summary = (
-                f"{result.get('matched_count', 0):,} matched, "
-                f"{result.get('ambiguous_count', 0):,} ambiguous, "
-                f"{result.get('unmatched_count', 0):,} unmatched of {result.get('rows', 0):,} rows"
+                f"{count(result.get('matched_count'))} matched, "
+                f"{count(result.get('ambiguous_count'))} ambiguous, "
+                f"{count(result.get('unmatched_count'))} unmatched "
+                f"of {plural(result.get('rows', 0), 'row')}"
             )
         elif kind == "describe_products" and result:
             usage = result.get("usage") or {}
             tokens = usage.get("total_tokens")
-            self.summary = f"{len(self.descriptions)} descriptions written" + (
-                f" · {tokens:,} tokens ({result.get('model', '')})" if tokens else ""
+            self.summary = f"{plural(len(self.descriptions), 'description')} written" + (
+                f" · {plural(tokens, 'token')} ({result.get('model', '')})" if tokens else ""
             )
         elif kind == "export_catalog" and result:
             self.summary = (
-                f"{result.get('products', 0):,} products in {result.get('rows', 0):,} rows "
-                f"({result.get('format', '')} CSV, {result.get('size_bytes', 0) / 1024:,.0f} KiB)"
+                f"{plural(result.get('products', 0), 'product')} in "
+                f"{plural(result.get('rows', 0), 'row')} "
+                f"({result.get('format', '')} CSV, {human_size(result.get('size_bytes') or 0)})"
             )
 
     @rx.event
@@ -238,7 +245,7 @@ class JobDetailState(rx.State):
                 int(d["product_id"]): d["description"] for d in result.get("descriptions", [])
             }
         changed = await asyncio.to_thread(update_fields, owner, field, values)
-        return rx.toast.success(f"Updated the {field} of {changed:,} products.")
+        return rx.toast.success(f"Updated the {field} of {plural(changed, 'product')}.")
 
     @rx.event
     async def load(self) -> None:

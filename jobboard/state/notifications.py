@@ -30,7 +30,12 @@ PERMISSION_WORDS = {
 ANNOUNCED_KEPT = 50  # ids sent back with every reconnect: keep it small
 # Endings this close before a session last followed events may not have reached it.
 MISSED_MARGIN = 10.0  # seconds
-_TOASTS = {"success": rx.toast.success, "error": rx.toast.error, "info": rx.toast.info}
+_TOASTS = {
+    "success": rx.toast.success,
+    "warning": rx.toast.warning,
+    "error": rx.toast.error,
+    "info": rx.toast.info,
+}
 _PREF_FOR_STATUS = {
     JobStatus.COMPLETED: "on_completed",
     JobStatus.FAILED: "on_failed",

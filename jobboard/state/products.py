@@ -11,6 +11,7 @@ import reflex as rx
 
 from jobboard.core import jobs
 from jobboard.core.exports import EXPORT_FORMATS, export_title
+from jobboard.core.format import price as format_price
 from jobboard.core.models import JobStatus
 from jobboard.core.products import list_products
 from jobboard.state import live
@@ -53,10 +54,10 @@ class ProductsState(PagedState, rx.State):
                 sku=p.sku or "",
                 vendor=p.vendor,
                 product_type=p.product_type,
-                price=f"{p.price:,.2f}" if p.price is not None else "",
+                price=format_price(p.price),
                 variants=str(len(p.variants)) if p.variants else "—",
                 tags=", ".join(p.tags),
-                updated=p.updated_at.strftime("%Y-%m-%d %H:%M"),
+                updated=p.updated_at.isoformat(),  # shown in the browser's zone
             )
             for p in products
         ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import datetime
 
 import reflex as rx
 
@@ -17,13 +16,6 @@ class PolicyRow:
     kept: str = ""
 
 
-def _when(iso: str) -> str:
-    try:
-        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M UTC")
-    except ValueError:
-        return iso
-
-
 class RetentionState(rx.State):
     policy: list[PolicyRow] = []
     last_run: str = ""  # "" until a purge has run
@@ -33,5 +25,5 @@ class RetentionState(rx.State):
     async def load(self) -> None:
         self.policy = [PolicyRow(what, kept) for what, kept in retention.policy()]
         report = await asyncio.to_thread(retention.last_report)
-        self.last_run = _when(report.finished_at) if report else ""
+        self.last_run = report.finished_at if report else ""  # ISO 8601
         self.last_summary = report.summary() if report else ""

@@ -6,9 +6,10 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from jobboard.core.format import human_seconds
+from jobboard.core.format import human_seconds, progress_counts, rate
 from jobboard.core.jobs import KINDS
 from jobboard.core.models import JobStatus
+from jobboard.core.outcome import TONES, outcome_of
 
 
 @dataclasses.dataclass
@@ -18,6 +19,9 @@ class JobRow:
     kind_label: str = ""
     title: str = ""
     status: str = ""
+    # The honest one-line outcome ("completed · 9 skipped") and its colour scheme.
+    outcome: str = ""
+    color: str = "gray"
     active: bool = False
     percentage: float = 0.0
     percentage_text: str = "0 %"
@@ -26,25 +30,24 @@ class JobRow:
     speed: str = ""
     eta: str = ""
     duration: str = ""
+    # ISO 8601 times: the browser shows them in the user's zone and locale.
     created_at: str = ""
-    created_text: str = ""
-    started_text: str = ""
-    updated_text: str = ""
-    completed_text: str = ""
+    started_at: str = ""
+    updated_at: str = ""
+    completed_at: str = ""
     error: str = ""
     can_cancel: bool = False
     can_retry: bool = False
-    can_retry_rows: bool = False
+    can_retry_rows: bool = False  # "Retry failed items": only causes that may pass
+    retry_of: str = ""
+    retried_by: str = ""
+    skipped: int = 0
+    skipped_url: str = ""  # the skipped rows as CSV, when kept
     version: int = 0
 
 
 def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-def _when(value: str | None) -> str:
-    parsed = _parse(value)
-    return parsed.strftime("%Y-%m-%d %H:%M:%S UTC") if parsed else ""
 
 
 def job_row(job: dict[str, Any]) -> JobRow:
@@ -53,26 +56,32 @@ def job_row(job: dict[str, Any]) -> JobRow:
     status = job["status"]
     active = status in JobStatus.ACTIVE
     processed, total = progress.get("processed"), progress.get("total")
-    counts = f"{processed or 0:,} / {total:,}" if total is not None else ""
     speed = progress.get("speed")
     eta = progress.get("estimated_time_remaining")
     started, ended = _parse(job.get("started_at")), _parse(job.get("completed_at"))
     duration = human_seconds((ended - started).total_seconds()) if started and ended else ""
     percentage = float(progress.get("percentage") or 0)
     spec = KINDS.get(job["kind"])
-    unit = spec.unit if spec else "items"
+    # Multi-step jobs count each step in its own unit and name it ("rows", "products").
+    unit = progress.get("unit") or (spec.unit if spec else "items")
+    result = job.get("result_data") or {}
+    # Recomputed from the shape, not read from it: a live snapshot written before the
+    # outcome existed (or by an older worker) still reads honestly.
+    outcome = outcome_of(status, result, job.get("error_data"), job.get("retried_by"))
     return JobRow(
         id=job["id"],
         kind=job["kind"],
         kind_label=spec.label if spec else job["kind"],
         title=job["title"],
         status=status,
+        outcome=outcome.label,
+        color=TONES[outcome.tone],
         active=active,
         percentage=percentage,
         percentage_text=f"{percentage:.0f} %",
         step=progress.get("current_step") or "",
-        counts=counts,
-        speed=f"{speed:,.0f} {unit}/s" if speed and status == JobStatus.PROCESSING else "",
+        counts=f"{progress_counts(processed, total)} {unit}" if total is not None else "",
+        speed=rate(speed, unit) if status == JobStatus.PROCESSING else "",
         eta=(
             f"about {human_seconds(eta)} left"
             if eta is not None and status == JobStatus.PROCESSING
@@ -80,13 +89,18 @@ def job_row(job: dict[str, Any]) -> JobRow:
         ),
         duration=duration,
         created_at=job.get("created_at") or "",
-        created_text=_when(job.get("created_at")),
-        started_text=_when(job.get("started_at")),
-        updated_text=_when(job.get("updated_at")),
-        completed_text=_when(job.get("completed_at")),
+        started_at=job.get("started_at") or "",
+        updated_at=job.get("updated_at") or "",
+        completed_at=job.get("completed_at") or "",
         error=((job.get("error_data") or {}).get("message") or ""),
         can_cancel=active,
-        can_retry=status in (JobStatus.FAILED, JobStatus.CANCELLED),
-        can_retry_rows=not active and bool((job.get("result_data") or {}).get("failed_rows")),
+        can_retry=outcome.can_retry,
+        can_retry_rows=outcome.can_retry_failed,
+        retry_of=job.get("retry_of") or "",
+        retried_by=job.get("retried_by") or "",
+        skipped=outcome.skipped,
+        skipped_url=(
+            f"/api/v1/jobs/{job['id']}/skipped-rows" if result.get("skipped_file") else ""
+        ),
         version=int(job.get("version") or 0),
     )

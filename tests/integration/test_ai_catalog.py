@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,17 @@ def test_find_duplicates_groups_near_identical_products_only(
     }
 
     final = job["progress_data"]
-    assert final["percentage"] == 100 and final["processed"] == final["total"] == 16
+    # Counted in the unit of the last step (products compared), not in summed work units.
+    assert final["percentage"] == 100 and final["processed"] == final["total"] == len(CATALOG)
+    assert final["unit"] == "products"
+    # Numbers agree: a step that says "X of N" counts X of N; the percentage never goes back.
+    for event in steps_seen:
+        said = re.search(r"(\d[\d,]*) of (\d[\d,]*)$", event.get("current_step") or "")
+        if said:
+            x, n = (int(v.replace(",", "")) for v in said.groups())
+            assert (event["processed"], event["total"]) == (x, n), event
+    percentages = [e["percentage"] for e in steps_seen]
+    assert percentages == sorted(percentages), percentages
     steps = step_texts(steps_seen)
     for expected in (
         "Loading products",
@@ -280,7 +291,10 @@ def test_auto_match_by_sku_by_title_ambiguous_and_unmatched(
         "Matching 4 rows by title",
     ):
         assert expected in steps
-    assert job["progress_data"]["percentage"] == 100
+    final = job["progress_data"]
+    assert final["percentage"] == 100
+    # The count is the file's rows, not rows + catalog + rows in summed work units.
+    assert final["processed"] == final["total"] == 6 and final["unit"] == "rows"
 
 
 def test_auto_match_everything_by_sku_skips_the_model(

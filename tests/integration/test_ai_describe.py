@@ -177,9 +177,21 @@ def test_a_product_that_keeps_failing_is_listed_and_the_rest_go_on(
             "title": "Broken Bowl",
             "error": "the AI provider failed (500): The server had an error while processing "
             "your request. (gave up after 4 attempts)",
+            "retryable": True,  # a provider error may pass: a retry can change the outcome
         }
     ]
     assert len(fake_openai.completion_requests) == 5
+    assert job["outcome"]["label"] == "completed · 1 failed"
+    assert job["outcome"]["tone"] == "warning" and job["outcome"]["can_retry_failed"]
+
+    # "Retry failed items" runs only those, linked both ways; the original offers it no more.
+    again = jobs.retry(job["id"], owner, only_failed_rows=True)
+    assert again.params["product_ids"] == [ids[0]] and again.title.endswith("(failed items)")
+    redo = finished(again.id, owner)
+    assert [d["title"] for d in redo["result_data"]["descriptions"]] == ["Broken Bowl"]
+    assert redo["retry_of"] == job["id"] and redo["outcome"]["label"] == "completed"
+    original = jobs.get_job(job["id"], owner)
+    assert original["retried_by"] == again.id and not original["outcome"]["can_retry_failed"]
 
 
 def test_rejected_api_key_fails_the_job_at_once(fake_openai: FakeOpenAI, owner: str) -> None:
@@ -193,6 +205,9 @@ def test_rejected_api_key_fails_the_job_at_once(fake_openai: FakeOpenAI, owner: 
     assert result["descriptions"] == []
     assert [f["error"] for f in result["failed"]] == [message, f"not attempted: {message}"]
     assert len(fake_openai.completion_requests) == 1  # no retry, no hammering
+    # A wrong key fails every item the same way: no retry is offered, of the job or its items.
+    assert job["error_data"]["retryable"] is False
+    assert not job["outcome"]["can_retry"] and not job["outcome"]["can_retry_failed"]
 
 
 def test_cancel_while_waiting_for_the_provider_keeps_what_was_written(

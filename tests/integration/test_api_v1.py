@@ -47,6 +47,7 @@ ROUTES = {
     "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {"post"},
     "/api/v1/stats": {"get"},
     "/metrics": {"get"},
+    "/api/v1/jobs/{job_id}/skipped-rows": {"get"},
 }
 
 
@@ -242,7 +243,7 @@ def test_catalog_ai_jobs(alice: httpx.Client) -> None:
     missing = follow(alice, accepted(alice.post("/api/v1/auto-categorize-job", json=some)))
     assert missing["title"].endswith("(1 products)")
     assert missing["status"] == "failed" and missing["error_data"]["message"]
-    assert set(missing["error_data"]) == {"message"}  # never the traceback details
+    assert set(missing["error_data"]) == {"message", "retryable"}  # never the traceback details
 
 
 def test_describe_needs_a_provider(alice: httpx.Client) -> None:
@@ -296,22 +297,67 @@ def test_cancel_and_retry(alice: httpx.Client) -> None:
     assert response.status_code == 409
     assert response.json() == {"detail": "only a failed or cancelled job can be retried"}
     response = alice.post(f"/api/v1/jobs/{new_id}/retry", params={"only_failed_rows": "true"})
-    assert response.status_code == 409 and "no failed rows" in response.json()["detail"]
+    assert response.status_code == 409 and "no failed items" in response.json()["detail"]
 
 
-def test_failed_rows_retry(alice: httpx.Client) -> None:
+def test_skipped_rows_are_not_retried(alice: httpx.Client) -> None:
+    """Skipped upload rows are invalid in themselves: a retry would skip them again."""
     user_id = alice.user.id  # type: ignore[attr-defined]
-    failed = make_job(
+    done = make_job(
         user_id,
         JobStatus.COMPLETED,
         kind="product_upload",
         params={"path": str(SHOPIFY_SAMPLE), "filename": "shop.csv"},
-        result_data={"imported": 1, "failed_rows": [2]},
+        result_data={"imported": 1, "skipped": 1, "failed_rows": [2]},
     )
-    new_id = accepted(alice.post(f"/api/v1/jobs/{failed}/retry?only_failed_rows=true"))
-    job = alice.get(f"/api/v1/jobs/{new_id}").json()
-    assert job["title"].endswith("(failed rows)")
-    assert follow(alice, new_id)["status"] in JobStatus.TERMINAL
+    job = alice.get(f"/api/v1/jobs/{done}").json()
+    assert job["outcome"]["label"] == "completed · 1 skipped"
+    assert job["outcome"]["tone"] == "warning"
+    assert not job["outcome"]["can_retry"] and not job["outcome"]["can_retry_failed"]
+    response = alice.post(f"/api/v1/jobs/{done}/retry?only_failed_rows=true")
+    assert response.status_code == 409 and "invalid in themselves" in response.json()["detail"]
+    assert alice.get(f"/api/v1/jobs/{done}").json()["retried_by"] is None
+
+
+def test_skipped_rows_download(alice: httpx.Client, bob: httpx.Client) -> None:
+    """An upload's skipped rows come back as they were, with reasons; only to their owner."""
+    data = b"sku,title,price\nA-1,Good,1\n,No sku,2\nA-3,Bad price,abc\nA-4,Good too,4\n"
+    files = {"file": ("rows.csv", data, "text/csv")}
+    job = follow(alice, accepted(alice.post("/api/v1/product-upload-job", files=files)))
+    assert job["outcome"]["label"] == "completed · 2 skipped" and job["outcome"]["skipped"] == 2
+    assert job["result_data"]["skipped_file"] is True
+    response = alice.get(f"/api/v1/jobs/{job['id']}/skipped-rows")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert 'filename="rows-skipped-rows.csv"' in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows == [
+        ["Skipped because", "Row in original file", "sku", "title", "price"],
+        ["missing SKU", "3", "", "No sku", "2"],
+        ["price 'abc' is not a number", "4", "A-3", "Bad price", "abc"],
+    ]
+    # Fixed and uploaded again, the file imports: the two leading columns are ignored.
+    fixes = [["", "3", "A-2", "No sku", "2"], ["", "4", "A-3", "Bad", "3"]]
+    fixed = "\n".join(",".join(r) for r in [rows[0], *fixes])
+    files = {"file": ("rows-fixed.csv", fixed.encode(), "text/csv")}
+    again = follow(alice, accepted(alice.post("/api/v1/product-upload-job", files=files)))
+    assert again["result_data"]["skipped"] == 0 and again["result_data"]["imported"] == 2
+    assert again["outcome"]["label"] == "completed"
+
+    # Another user's job, a job without skipped rows, and hostile ids: never the file.
+    assert bob.get(f"/api/v1/jobs/{job['id']}/skipped-rows").json() == {"detail": "not found"}
+    assert alice.get(f"/api/v1/jobs/{again['id']}/skipped-rows").status_code == 409
+    for hostile in (
+        "%252e%252e%252fjobboard.db",  # the id "%2e%2e%2fjobboard.db" once decoded
+        "....jobboard.db",
+        "x" * 64,
+        "x" * 65,
+        job["id"].upper(),
+        job["id"] + "%00",
+        "' OR 1=1 --",
+    ):
+        response = alice.get(f"/api/v1/jobs/{hostile}/skipped-rows")
+        assert response.status_code in (404, 422), (hostile, response.status_code)
+        assert not response.headers["content-type"].startswith("text/csv")
 
 
 def test_session_cookie_is_accepted(connect: Callable[..., httpx.Client]) -> None:
@@ -380,12 +426,14 @@ def test_another_users_jobs_are_not_found(alice: httpx.Client, bob: httpx.Client
             ("POST", f"/api/v1/jobs/{job_id}/retry"),
             ("POST", f"/api/v1/jobs/{job_id}/retry?only_failed_rows=true"),
             ("GET", f"/api/v1/jobs/{job_id}/download"),
+            ("GET", f"/api/v1/jobs/{job_id}/skipped-rows"),
         ):
             response = bob.request(method, path)
             assert response.status_code == 404, (method, path, response.text)
             assert response.json() == {"detail": "not found"}
     assert alice.get(f"/api/v1/jobs/{queued}").json()["status"] == "queued"  # untouched
-    assert alice.get(f"/api/v1/jobs/{failed}").json()["error_data"] == {"message": "x"}
+    error = alice.get(f"/api/v1/jobs/{failed}").json()["error_data"]
+    assert error == {"message": "x", "retryable": None}
 
     listed = bob.get("/api/v1/jobs", params={"limit": 100}).json()
     assert listed["jobs"] == [] and listed["pagination"]["total"] == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,12 @@ import pytest
 from rq.job import Job as RQJob
 
 from jobboard.core import jobs
+from jobboard.core.db import session_scope
+from jobboard.core.models import Job
 from jobboard.core.products import list_products
 from jobboard.core.redis import get_redis
 from scripts.stack import Stack, horse_of
-from tests.conftest import isolated_stack, wait_for
+from tests.conftest import isolated_stack, job_events, wait_for
 
 
 def big_csv(path: Path, rows: int) -> Path:
@@ -137,30 +140,101 @@ def test_a_killed_worker_fails_its_job_and_is_replaced(
         assert all(p.poll() is None for p in stack.worker_procs)
 
 
-def test_retry_only_the_rows_that_failed(
+def test_skipped_rows_are_not_offered_a_retry(
     services: Stack, owner: str, upload_file: Callable[[str, bytes], Path]
 ) -> None:
+    """Rows invalid in themselves fail the same way again: no retry, a CSV to fix instead."""
     data = b"sku,title,price\nA-1,Good,1\n,No sku,2\nA-3,Bad price,abc\nA-4,Good too,4\n"
     first = submit(owner, upload_file("rows.csv", data))
     done = wait_for(status_is(first, owner, "completed"), 30, "the first run")
     assert done["result_data"]["failed_rows"] == [3, 4]
-    with pytest.raises(jobs.JobError):
-        jobs.retry(first, owner)  # completed: only its failed rows can be retried
-    again = jobs.retry(first, owner, only_failed_rows=True)
-    assert again.params["retry_of"] == first and again.title == "rows.csv (failed rows)"
-    redo = wait_for(status_is(again.id, owner, "completed"), 30, "the retry")
-    result = redo["result_data"]
-    assert (result["imported"], result["updated"], result["skipped"]) == (0, 0, 2)
-    assert [e["row"] for e in result["errors"]] == [3, 4]
+    assert done["outcome"]["label"] == "completed · 2 skipped"
+    assert done["outcome"]["tone"] == "warning"
+    assert not done["outcome"]["can_retry"] and not done["outcome"]["can_retry_failed"]
+    with pytest.raises(jobs.JobError, match="only a failed or cancelled job"):
+        jobs.retry(first, owner)
+    with pytest.raises(jobs.JobError, match="invalid in themselves"):
+        jobs.retry(first, owner, only_failed_rows=True)
 
 
-def test_retry_a_failed_job(
+def test_a_file_that_can_never_import_is_not_retried(
     services: Stack, owner: str, upload_file: Callable[[str, bytes], Path]
 ) -> None:
     path = upload_file("broken.csv", b"a,b\n1,2\n")
     first = submit(owner, path)
-    wait_for(status_is(first, owner, "failed"), 30, "the failure")
-    path.write_bytes(b"sku,title\nX-1,Fixed\n")  # the user fixed the file
-    again = jobs.retry(first, owner)
-    done = wait_for(status_is(again.id, owner, "completed"), 30, "the retry")
-    assert done["result_data"]["imported"] == 1
+    failed = wait_for(status_is(first, owner, "failed"), 30, "the failure")
+    assert failed["error_data"]["retryable"] is False
+    assert not failed["outcome"]["can_retry"]
+    with pytest.raises(jobs.JobError, match="would fail the same way"):
+        jobs.retry(first, owner)
+
+
+def test_retry_links_both_ways_and_only_once(
+    services: Stack, owner: str, upload_file: Callable[[str, bytes], Path]
+) -> None:
+    path = upload_file("later.csv", b"sku,title\nX-1,Fine\n")
+    lost = Job(
+        owner_id=owner,
+        id=str(uuid.uuid4()),
+        kind="product_upload",
+        title="later.csv",
+        status="failed",
+        params={"path": str(path), "filename": "later.csv"},
+        error_data={"message": jobs.WORKER_LOST, "details": None, "retryable": True},
+    )
+    with session_scope() as session:
+        session.add(lost)
+    first = jobs.get_job(lost.id, owner)
+    assert first["outcome"]["can_retry"]  # its worker was lost: a passing cause
+    again = jobs.retry(lost.id, owner)
+    original = jobs.get_job(lost.id, owner)
+    assert original["retried_by"] == again.id and not original["outcome"]["can_retry"]
+    retry = wait_for(status_is(again.id, owner, "completed"), 30, "the retry")
+    assert retry["retry_of"] == lost.id and retry["title"] == "later.csv"
+    with pytest.raises(jobs.JobError, match="already been retried"):
+        jobs.retry(lost.id, owner)
+    with pytest.raises(LookupError):
+        jobs.retry(lost.id, "someone-else")
+
+
+def _processed_never_goes_back(seen: list[tuple[str, int | None]]) -> int:
+    counts = [n for _status, n in seen if n is not None]
+    assert counts, "no progress was published"
+    assert counts == sorted(counts), f"processed went backwards: {counts}"
+    return counts[-1]
+
+
+def test_processed_never_goes_back_and_matches_the_result_after_a_cancel(
+    services: Stack, owner: str, tmp_path: Path
+) -> None:
+    job_id = submit(owner, big_csv(tmp_path / "mono.csv", 300_000))
+    pick = lambda e: (e["job"]["status"], e["job"]["progress_data"].get("processed"))  # noqa: E731
+    with job_events(owner, pick) as seen:
+        running(job_id, owner)
+        jobs.cancel(job_id, owner)
+        job = wait_for(status_is(job_id, owner, "cancelled", "completed"), 15, "the cancel")
+    assert job["status"] == "cancelled", job
+    last = _processed_never_goes_back(seen)
+    assert seen[-1][0] == "cancelled"
+    imported = job["result_data"]["imported"]
+    assert job["progress_data"]["processed"] == last == imported
+    assert list_products(owner, limit=1)[1] == imported
+    assert f"{imported:,} of 300,000 rows done" in job["error_data"]["message"]
+
+
+def test_processed_never_goes_back_and_never_runs_ahead_after_a_stop(
+    services: Stack, owner: str, tmp_path: Path
+) -> None:
+    from workers.product_upload import BATCH_SIZE
+
+    job_id = submit(owner, big_csv(tmp_path / "stopmono.csv", 300_000))
+    pick = lambda e: (e["job"]["status"], e["job"]["progress_data"].get("processed"))  # noqa: E731
+    with job_events(owner, pick) as seen:
+        running(job_id, owner)
+        jobs.force_stop(job_id)  # the work horse is killed: nothing more reports
+        job = wait_for(status_is(job_id, owner, "cancelled"), 15, "the stop")
+    last = _processed_never_goes_back(seen)
+    assert job["progress_data"]["processed"] == last
+    in_catalog = list_products(owner, limit=1)[1]
+    # Counted rows were written: at most the batch being committed at the kill is not counted.
+    assert last <= in_catalog <= last + BATCH_SIZE, (last, in_catalog)

@@ -37,6 +37,7 @@ def test_queued_job_can_fail_directly_and_versions_grow(services: Stack, owner: 
     assert failed is not None and failed.error_data == {
         "message": "could not queue the job",
         "details": None,
+        "retryable": True,
     }
     first = failed.version
     assert jobs.start(job.id) is None
@@ -120,7 +121,8 @@ def test_a_crash_keeps_its_traceback_for_admins_only_without_server_paths(
     # Users (UI, REST, events) get words; the traceback stays in the database for admins.
     public = jobs.get_job(job.id, owner)
     assert public["error_data"] == {
-        "message": "an internal error stopped the job (FileNotFoundError)"
+        "message": "an internal error stopped the job (FileNotFoundError)",
+        "retryable": True,  # an internal error may pass: a retry is offered
     }
     assert jobs.to_public(stored, include_details=True)["error_data"]["details"] == error["details"]
     assert 'File "tests/integration/test_lifecycle.py"' in error["details"]
@@ -135,4 +137,5 @@ def test_a_failure_message_names_no_server_path(services: Stack, owner: str) -> 
     assert failed.error_data == {
         "message": "the model is broken: [Errno 2] No such file: '…/w.bin'",
         "details": None,
+        "retryable": True,
     }

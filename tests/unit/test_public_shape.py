@@ -20,6 +20,9 @@ FIELDS = {
     "started_at",
     "updated_at",
     "completed_at",
+    "retry_of",
+    "retried_by",
+    "outcome",
 }
 
 
@@ -71,7 +74,10 @@ def test_the_public_dict_has_the_documented_fields_and_no_version() -> None:
 
 def test_details_are_left_out_unless_asked_for() -> None:
     job = _failed_job()
-    assert to_public(job)["error_data"] == {"message": "an internal error stopped the job"}
+    assert to_public(job)["error_data"] == {
+        "message": "an internal error stopped the job",
+        "retryable": None,
+    }
     assert to_public(job, include_details=True)["error_data"]["details"] == "Traceback…"
 
 

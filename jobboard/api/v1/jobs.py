@@ -13,6 +13,7 @@ from jobboard.api.v1.schemas import Job, JobAccepted, JobPage, Kind, LatestJob, 
 from jobboard.core import jobs
 from jobboard.core.exports import export_file
 from jobboard.core.models import JobStatus
+from jobboard.core.skipped import skipped_file
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
@@ -84,7 +85,13 @@ def cancel_job(job_id: JobId, user: CurrentUser) -> JobAccepted:
     status_code=202,
     response_model=JobAccepted,
     responses=NOT_FOUND | {409: {"description": "the job's status does not allow a retry"}},
-    summary="Start a job again with the same input",
+    summary="Start a job again: the same input, or only its failed items",
+    description="Allowed only where a retry can change the outcome: a failed or cancelled job "
+    "whose cause may pass (not a file that can never import), or with `only_failed_rows=true` "
+    "the items of an AI job that failed for a passing cause (a timeout, a rate limit, a "
+    "provider error). Skipped upload rows are invalid in themselves: download them "
+    "(`/skipped-rows`), fix them and upload them again. A job already retried is refused "
+    "(409); the retry's `retry_of` names the original, the original's `retried_by` the retry.",
 )
 def retry_job(job_id: JobId, user: CurrentUser, only_failed_rows: bool = False) -> JobAccepted:
     try:
@@ -115,5 +122,28 @@ def download_export(job_id: JobId, user: CurrentUser) -> FileResponse:
         if job["status"] != JobStatus.COMPLETED:
             raise HTTPException(409, f"the export is {job['status']}, not completed")
         raise HTTPException(404, "the export's file is not kept any more; export again")
+    path, filename = found
+    return FileResponse(path, media_type="text/csv; charset=utf-8", filename=filename)
+
+
+@router.get(
+    "/{job_id}/skipped-rows",
+    response_class=FileResponse,
+    responses=NOT_FOUND
+    | {
+        200: {"content": {"text/csv": {}}, "description": "the skipped rows, with reasons"},
+        409: {"description": "the job skipped no rows"},
+    },
+    summary="Download an upload's skipped rows as CSV",
+    description="The rows an upload skipped, as they were in the file, each led by the reason "
+    "it was skipped and its row number: fix them and upload the file again.",
+)
+def download_skipped(job_id: JobId, user: CurrentUser) -> FileResponse:
+    found = skipped_file(job_id, user.id)
+    if found is None:
+        job = _found(job_id, user.id)
+        if not (job.get("result_data") or {}).get("skipped"):
+            raise HTTPException(409, "this job skipped no rows: there is nothing to download")
+        raise HTTPException(404, "the skipped rows are not kept for this job")
     path, filename = found
     return FileResponse(path, media_type="text/csv; charset=utf-8", filename=filename)

@@ -47,6 +47,21 @@ class ErrorData(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     message: str = ""
+    retryable: bool | None = Field(
+        None, description="whether running the job again could end differently"
+    )
+
+
+class Outcome(BaseModel):
+    """How the job ended in one honest line ("completed · 9 skipped"), and which retry helps."""
+
+    label: str = ""
+    tone: str = Field("neutral", description="neutral|active|success|warning|error|stopped")
+    skipped: int = 0
+    failed_items: int = 0
+    retryable_items: int = 0
+    can_retry: bool = False
+    can_retry_failed: bool = False
 
 
 class Job(BaseModel):
@@ -63,6 +78,9 @@ class Job(BaseModel):
     started_at: datetime | None = None
     updated_at: datetime | None = None
     completed_at: datetime | None = None
+    retry_of: str | None = None
+    retried_by: str | None = None
+    outcome: Outcome = Field(default_factory=Outcome)
 
 
 class Pagination(BaseModel):
