@@ -17,11 +17,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
 
 from bench.common import Result, log, private_stack
+from bench.cpu import _TICK, CpuMeter, _stat, descendants
 from bench.upload_throughput import _wait_done, make_csv
 
 NAME = "pg-upload"
@@ -79,6 +81,46 @@ def _table_health(database_url: str) -> str:
     )
 
 
+class _BackendCpu:
+    """CPU seconds of the PostgreSQL server processes serving one database: its backends
+    come and go with the work horses, so they are sampled every 0.2 s while it runs."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url.replace("postgresql+psycopg://", "postgresql://")
+        self.first: dict[int, int] = {}
+        self.last: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self, conn: object) -> None:
+        pids = [
+            pid
+            for (pid,) in conn.execute(  # type: ignore[attr-defined]
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid()"
+            )
+        ]
+        for pid in pids:
+            if st := _stat(pid):
+                self.first.setdefault(pid, st[1])
+                self.last[pid] = st[1]
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.wait(0.2):
+                self._sample(conn)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join(5)
+        return sum(self.last[pid] - self.first[pid] for pid in self.last) / _TICK
+
+
 def _round(files: list, rows: int, round_no: int) -> list[float]:
     from jobboard.core import jobs
     from jobboard.core.settings import get_settings
@@ -121,16 +163,36 @@ def concurrent_rounds(
     results: list[Result] = []
     with private_stack(
         f"{NAME}-{engine.lower()}", workers=2, database_url=database_url, keep=keep
-    ) as (_stack, var_dir):
+    ) as (stack, var_dir):
         files = [var_dir / "upload-a.csv", var_dir / "upload-b.csv"]
         for seed, path in enumerate(files, start=1):
             # Up to two sentences of description: 300,000 rows stay under the 50 MB upload limit.
             size = make_csv(path, rows, seed=seed, prefix=path.stem[-1].upper(), sentences=2)
         log(f"{NAME}: two {rows:,}-row CSVs of {size / 1e6:.1f} MB, {engine}")
         rates: list[list[float]] = []
+        cpu_notes: list[str] = []
         for n in range(1, rounds + 1):
+            meter = CpuMeter(
+                {"workers": lambda: set().union(*(descendants(p.pid) for p in stack.worker_procs))}
+            )
+            backends = _BackendCpu(database_url) if engine == "PostgreSQL" else None
+            meter.start()
+            if backends:
+                backends.start()
             rates.append(_round(files, rows, n))
+            cpu = meter.stop()
+            server = backends.stop() if backends else 0.0
+            # CPU per row of both jobs: with two cores to themselves, each job could go
+            # about 1 / (CPU seconds per row) rows/s (the two share the two cores).
+            per_row = (cpu["workers"] + server) / (2 * rows)
+            cpu_notes.append(
+                f"CPU per 1,000 rows: workers {cpu['workers'] * 1e6 / (2 * rows):.0f} ms"
+                + (f", PostgreSQL {server * 1e6 / (2 * rows):.0f} ms" if backends else "")
+                + f"; other processes on the machine kept {cpu[CpuMeter.OTHER]:.0f} CPU-s busy"
+                + (f" (≈ {1 / per_row:,.0f} rows/s per job on two free cores)" if per_row else "")
+            )
             log(f"{NAME}: {engine} round {n}: " + ", ".join(f"{r:,.0f}" for r in rates[-1]))
+            log(f"{NAME}: {cpu_notes[-1]}")
         for n, pair in enumerate(rates, start=1):
             results.append(
                 Result(
@@ -141,7 +203,10 @@ def concurrent_rounds(
                     "rows/s",
                     target=f"≥ {target:,}" if target else "",
                     met=min(pair) >= target if target else None,
-                    note=f"the two jobs: {pair[0]:,.0f} and {pair[1]:,.0f} rows/s",
+                    note=(
+                        f"the two jobs: {pair[0]:,.0f} and {pair[1]:,.0f} rows/s; "
+                        + cpu_notes[n - 1]
+                    ),
                 )
             )
         worst = min(min(pair) for pair in rates)
