@@ -101,6 +101,7 @@ def private_stack(
     attempts: int = 3,
     keep: bool = False,
     extra_env: dict[str, str] | None = None,
+    database_url: str = "",
 ) -> Iterator[tuple[object, Path]]:
     """A scripts.stack.Stack in a fresh temp dir; always stopped (and removed) afterwards.
 
@@ -113,7 +114,7 @@ def private_stack(
     if app:
         reflex_env()
     var_dir = Path(tempfile.mkdtemp(prefix=f"jobboard-bench-{name}-"))
-    database_url = f"sqlite:///{var_dir / 'jobboard.db'}"
+    database_url = database_url or f"sqlite:///{var_dir / 'jobboard.db'}"
     # REDIS_URL="" makes the stack start its own server even if the caller's env names one.
     env = {"REDIS_URL": "", "DATABASE_URL": database_url, "REFLEX_TELEMETRY_ENABLED": "false"}
     env |= extra_env or {}

@@ -18,13 +18,22 @@ import time
 import traceback
 from datetime import UTC, datetime
 
-from bench import browser_latency, job_control, reporter_cost, upload_throughput, webhooks
+from bench import (
+    browser_latency,
+    job_control,
+    pg_upload,
+    reporter_cost,
+    upload_throughput,
+    webhooks,
+)
 from bench import stats as history_stats
 from bench.common import Result, log, machine_info
 from bench.cpu import wait_for_quiet
 from bench.report import browser_breakdown_markdown, console_table, results_markdown, write_doc
 
-BENCHES = ("reporter", "upload", "control", "webhooks", "stats", "browser")
+BENCHES = ("reporter", "upload", "control", "webhooks", "stats", "browser", "pg-upload")
+# Written to a part of docs/BENCHMARKS.md of their own, so running one alone keeps the rest.
+OWN_SECTION = ("pg-upload",)
 
 
 def _command() -> str:
@@ -95,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                     args.keep,
                     postgres=os.environ.get("JOBBOARD_BENCH_POSTGRES_URL", ""),
                 )
+            elif name == "pg-upload":
+                res = pg_upload.run(args.quick, args.keep)
             else:
                 res, more = browser_latency.run(
                     args.quick,
@@ -124,16 +135,22 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(console_table(results))
     if write:
-        section = results_markdown(
-            results,
-            machine_info(),
-            date=date,
-            command=_command() + (" (quick)" if args.quick and "--quick" not in _command() else ""),
-            duration_s=duration,
-            extra=browser_breakdown_markdown(infos),
-        )
-        path = write_doc(section)
-        log(f"wrote {path}")
+        command = _command() + (" (quick)" if args.quick and "--quick" not in _command() else "")
+        parts = {"results": [r for r in results if r.bench not in OWN_SECTION]}
+        parts |= {key: [r for r in results if r.bench == key] for key in OWN_SECTION}
+        for key, part in parts.items():
+            if not part:
+                continue  # not run this time: its figures stay as they were
+            section = results_markdown(
+                part,
+                machine_info(),
+                date=date,
+                command=command,
+                duration_s=duration,
+                extra=browser_breakdown_markdown(infos) if key == "results" else [],
+            )
+            path = write_doc(section, key=key)
+            log(f"wrote the {key} part of {path}")
     else:
         log("docs/BENCHMARKS.md not written (quick run; --write to force)")
     return 1 if failed else 0

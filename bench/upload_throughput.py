@@ -132,8 +132,9 @@ _SENTENCES = (
 )
 
 
-def make_csv(path: Path, rows: int, seed: int = 42) -> int:
-    """Write a generic product CSV (sku,title,description,price,vendor,type,tags)."""
+def make_csv(path: Path, rows: int, seed: int = 42, prefix: str = "SKU", sentences: int = 3) -> int:
+    """Write a generic product CSV (sku,title,description,price,vendor,type,tags); each
+    description has 1 to `sentences` sentences."""
     rng = random.Random(seed)
     types = _TYPES.split()
     buf = io.StringIO()
@@ -141,12 +142,12 @@ def make_csv(path: Path, rows: int, seed: int = 42) -> int:
     writer.writerow(["sku", "title", "description", "price", "vendor", "type", "tags"])
     for i in range(rows):
         title = f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} – {rng.choice(_COLORS)}"
-        description = " ".join(rng.sample(_SENTENCES, rng.randint(1, 3)))
+        description = " ".join(rng.sample(_SENTENCES, rng.randint(1, sentences)))
         price = f"{rng.uniform(2, 500):.2f}"
         tags = ", ".join(rng.sample(_TAGS, rng.randint(0, 4)))
         writer.writerow(
             [
-                f"SKU-{i:07d}",
+                f"{prefix}-{i:07d}",
                 title,
                 description,
                 price,

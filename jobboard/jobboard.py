@@ -34,6 +34,13 @@ class JobboardApp(rx.App):
     def __call__(self):  # the ASGI app factory Reflex's server calls
         return SecurityHeadersMiddleware(super().__call__())
 
+    def _apply_decorated_pages(self) -> None:
+        """Add the `@rx.page` pages once. Reflex adds them at every compile, and each
+        Granian worker forked from the `reflex run` process, which compiled already,
+        compiles again: every page was added twice ("Page … is being redefined")."""
+        super()._apply_decorated_pages()
+        self._registration_context.decorated_pages.clear()
+
 
 app = JobboardApp(
     head_components=[rx.el.script(src="/jobboard.js")],

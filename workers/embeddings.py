@@ -19,6 +19,8 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import html
+import importlib
+import logging
 import os
 import re
 import shutil
@@ -54,10 +56,22 @@ def model_dir() -> Path:
     return get_settings().var_dir / "models" / "wordllama"
 
 
-def _package_dir() -> Path:
-    import wordllama
+def _import_wordllama() -> Any:
+    """`import wordllama`, whose modules call `logging.basicConfig(level=INFO)` on import:
+    the process' own logging setup (root handlers and level) is put back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        module = importlib.import_module("wordllama")
+        importlib.import_module("wordllama.inference")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    return module
 
-    return Path(wordllama.__file__).resolve().parent
+
+def _package_dir() -> Path:
+    return Path(_import_wordllama().__file__).resolve().parent
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -104,9 +118,9 @@ def get_model() -> WordLlamaInference:
     with _lock:
         if _model is None:
             os.environ["HF_HUB_OFFLINE"] = "1"  # a missing file must fail, never download
-            from wordllama import WordLlama
-
-            model = WordLlama.load(cache_dir=prepare_model_dir(), disable_download=True, dim=DIM)
+            model = _import_wordllama().WordLlama.load(
+                cache_dir=prepare_model_dir(), disable_download=True, dim=DIM
+            )
             model.tokenizer.enable_truncation(max_length=MAX_TOKENS)
             _model = model
     return _model

@@ -25,7 +25,6 @@ from jobboard.core.webhooks import QUEUE as WEBHOOK_QUEUE
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
-SHUTDOWN_MESSAGE = "Jobboard was shut down while the job ran; retry it to run it again"
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -127,10 +126,21 @@ class JobboardWorker(Worker):
     def request_stop(self, signum: int, frame: Any) -> None:
         """Stopping Jobboard stops the running job now, and says so, rather than waiting."""
         job_id = self.get_current_job_id() if self.horse_pid else None
-        if job_id:
+        if not job_id:
+            super().request_stop(signum, frame)
+            return
+        # A stop comes twice (SIGTERM to the process group, SIGINT from the pool): the
+        # second must not interrupt this one's database write (it would wait on the first's
+        # lock, or abort it and leave the job `processing`). Held back until RQ's handlers
+        # are in place, it then meets RQ's forced stop, which ignores a quick repeat.
+        stops = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+        try:
             try:
-                jobs.fail(job_id, SHUTDOWN_MESSAGE)
+                jobs.fail(job_id, jobs.STOPPED_WITH_APP)
             except Exception:
                 log.exception("could not mark job %s failed", job_id)
-            self.kill_horse()  # RQ's monitor reaps it and records the failure
-        super().request_stop(signum, frame)
+            self.kill_horse()  # RQ's monitor reaps it
+            super().request_stop(signum, frame)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, stops)

@@ -273,6 +273,8 @@ def failed_step(step: str | None) -> str:
 
 
 WORKER_LOST = "the worker stopped unexpectedly"
+# Said of the jobs that were running when Jobboard (`make run`, a worker pool) was stopped.
+STOPPED_WITH_APP = "stopped with the app; retry to run again"
 
 
 def worker_lost_message(signum: int | None = None) -> str:

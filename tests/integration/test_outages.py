@@ -3,16 +3,21 @@ Redis is back, or fails the job saying why once the grace period is over — nev
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 from pathlib import Path
 
 from rq import Worker
+from rq.job import Job as RQJob
 
 from jobboard.core import events, jobs
 from jobboard.core.models import JobStatus
 from jobboard.core.products import list_products
 from jobboard.core.redis import get_redis
+from scripts.stack import horse_of
 from tests.conftest import isolated_stack, wait_for
-from tests.integration.test_job_control import big_csv, running, submit
+from tests.integration.test_job_control import big_csv, running, status_is, submit
 
 
 def count_products(owner: str) -> int:
@@ -89,3 +94,63 @@ def test_jobs_a_crashed_redis_forgot_run_anyway(tmp_path: Path, owner: str) -> N
                 60,
                 f"job {job_id} to complete",
             )
+
+
+def _worker_names() -> set[str]:
+    return {w.name for w in Worker.all(connection=get_redis())}
+
+
+def test_a_horse_whose_worker_died_stops_at_once(tmp_path: Path, owner: str) -> None:
+    """kill -9 of the RQ worker only (not its work horse): the horse stops within seconds
+    instead of importing on as an orphan, the job ends `failed` with the worker's words,
+    and the dead worker leaves `rq info` straight away."""
+    with isolated_stack(tmp_path, workers=1) as stack:
+        wait_for(lambda: len(_worker_names()) == 1, 30, "the worker")
+        assert _worker_names() == {f"{socket.gethostname()}.1"}  # named after host and number
+        job_id = submit(owner, big_csv(tmp_path / "orphan.csv", 600_000))
+        running(job_id, owner)
+        worker_name = RQJob.fetch(job_id, connection=get_redis()).worker_name
+        worker_pid = stack.rq_worker_pid(worker_name)
+        horse = horse_of(worker_pid)
+        assert horse
+        os.kill(worker_pid, signal.SIGKILL)  # the worker only; the horse is not touched
+        wait_for(lambda: not _alive(horse), 15, "the orphaned horse to stop")
+        job = wait_for(status_is(job_id, owner, "failed", "completed", "cancelled"), 10, "the end")
+        assert job["status"] == "failed"
+        assert job["error_data"]["message"] == jobs.worker_lost_message(signal.SIGKILL)
+        # Its replacement may take the same name (<host>.1): the dead one is known by its pid.
+        wait_for(
+            lambda: worker_pid not in {w.pid for w in Worker.all(connection=get_redis())},
+            15,
+            "the dead worker to leave rq info",
+        )
+        assert count_products(owner) < 600_000
+        # The pool is whole again and takes the next job.
+        wait_for(lambda: len(_worker_names()) == 1, 10, "the replacement worker")
+        nxt = submit(owner, big_csv(tmp_path / "next.csv", 10))
+        wait_for(status_is(nxt, owner, "completed"), 30, "the next job")
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its parent to reap it no longer runs)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_stopping_the_stack_mid_job_fails_the_job_saying_so(tmp_path: Path, owner: str) -> None:
+    """`make run` stopped (Ctrl-C / SIGTERM) while a job runs: when the stop returns, the job
+    reads `failed` with words that say what happened, and nothing of it runs on."""
+    with isolated_stack(tmp_path, workers=1) as stack:
+        job_id = submit(owner, big_csv(tmp_path / "stopped.csv", 600_000))
+        running(job_id, owner)
+        worker_pid = stack.rq_worker_pid(RQJob.fetch(job_id, connection=get_redis()).worker_name)
+        horse = horse_of(worker_pid)
+        stack.stop()  # what scripts.run does on SIGINT/SIGTERM
+        job = _db_job(job_id, owner)
+        assert job["status"] == "failed", job
+        assert job["error_data"]["message"] == jobs.STOPPED_WITH_APP
+        assert job["error_data"]["message"] == "stopped with the app; retry to run again"
+        assert horse and not _alive(horse) and not _alive(worker_pid)

@@ -15,6 +15,7 @@ from jobboard.core.products import list_products
 from jobboard.core.settings import get_settings, normalize_database_url
 from scripts.stack import Stack
 from tests.conftest import SHOPIFY_SAMPLE, WEBHOOK_ENV, isolated_stack, wait_for
+from tests.integration.test_upsert import check_upsert_counts
 
 PG_URL = os.environ.get("JOBBOARD_TEST_POSTGRES_URL", "")
 pytestmark = [
@@ -108,3 +109,35 @@ def test_webhook_retry_and_log_on_postgres(
     assert webhooks.purge_log() == 0  # nothing is 30 days old
     assert webhooks.delete_webhook(owner, hook.id)
     assert webhooks.list_deliveries(owner, hook.id) is None
+
+
+def test_upsert_counts_do_not_depend_on_the_plan(pg_stack: Stack, owner: str) -> None:
+    """The upsert finds rows through the unique index itself: with the planner told to avoid
+    index scans, on a table full of dead rows and never analyzed (what once made a
+    `SELECT … key IN (…)` take 2 s a batch), every count is still right."""
+    import psycopg
+
+    from jobboard.core.db import get_engine
+
+    url = get_settings().database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url, autocommit=True) as conn:
+        # Dead tuples in the product table, then no statistics to plan with.
+        conn.execute(
+            "INSERT INTO product (owner_id, key, title, description, vendor, product_type,"
+            " category, tags, options, variants, created_at, updated_at)"
+            " SELECT 'dead', 'd-' || i, 't', '', '', '', '', '[]', '[]', '[]', now(), now()"
+            " FROM generate_series(1, 20000) AS i"
+        )
+        conn.execute("DELETE FROM product WHERE owner_id = 'dead'")
+        database = conn.info.dbname
+        conn.execute(f'ALTER DATABASE "{database}" SET enable_indexscan = off')
+        conn.execute(f'ALTER DATABASE "{database}" SET enable_bitmapscan = off')
+    get_engine().dispose()  # new connections take the settings
+    try:
+        with get_engine().connect() as conn:
+            assert conn.exec_driver_sql("SHOW enable_indexscan").scalar() == "off"
+        check_upsert_counts(owner, owner + "-other")
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'ALTER DATABASE "{database}" RESET ALL')
+        get_engine().dispose()

@@ -164,3 +164,26 @@ def test_top_matches_orders_the_best_first() -> None:
     assert (np.diff(scores, axis=1) <= 0).all() and scores[:, 0] == pytest.approx(1.0, abs=1e-5)
     best, scores = top_matches(queries, catalog[:2], k=3)  # fewer products than k
     assert best.shape == (2, 2)
+
+
+def test_importing_wordllama_leaves_logging_alone() -> None:
+    """wordllama calls logging.basicConfig(level=INFO) on import; ours must not change."""
+    import logging
+    import subprocess
+    import sys
+
+    code = (
+        "import logging\n"
+        "from workers import embeddings\n"
+        "embeddings._import_wordllama()\n"
+        "root = logging.getLogger()\n"
+        "print(len(root.handlers), root.level)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    ).stdout.split()
+    assert out == ["0", str(logging.WARNING)]
