@@ -28,6 +28,13 @@ class Settings:
     signup: str  # "open", "closed" or "" (open while there is no user yet, then closed)
     allowed_origins: tuple[str, ...]  # browser origins allowed to call the app (CORS, websocket)
     api_rate_per_minute: int  # REST API requests per token (or sign-in session) per minute
+    # Event log (SSE resume): every owner's events of at least this long, at most ~this many.
+    event_log_seconds: int
+    event_log_max_entries: int
+    long_poll_seconds: float  # GET /api/v1/jobs/{id}?since_version=N waits this long, then 304
+    sse_heartbeat_seconds: float  # comment lines on idle SSE streams (proxies drop silent ones)
+    sse_queue_events: int  # events waiting for one slow SSE client before its stream is closed
+    stream_token_ttl_seconds: int  # `?access_token=` of POST /api/v1/stream-tokens
 
 
 def normalize_database_url(url: str) -> str:
@@ -99,6 +106,18 @@ def _api_rate() -> int:
     return rate
 
 
+def _number(name: str, default: float, low: float, high: float) -> float:
+    """A number from the environment within [low, high]; anything else stops start-up."""
+    raw = os.environ.get(name, "").strip() or str(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be a number from {low:g} to {high:g}, not {raw!r}")
+    return value
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     var_dir = Path(os.environ.get("JOBBOARD_VAR_DIR", ROOT / "var")).resolve()
@@ -122,4 +141,10 @@ def get_settings() -> Settings:
         signup=_signup(),
         allowed_origins=allowed_origins(),
         api_rate_per_minute=_api_rate(),
+        event_log_seconds=24 * 3600,
+        event_log_max_entries=int(_number("JOBBOARD_EVENT_LOG_MAX", 100_000, 1000, 10_000_000)),
+        long_poll_seconds=_number("JOBBOARD_LONG_POLL_SECONDS", 25, 0.1, 25),
+        sse_heartbeat_seconds=_number("JOBBOARD_SSE_HEARTBEAT_SECONDS", 15, 0.1, 15),
+        sse_queue_events=1000,
+        stream_token_ttl_seconds=int(_number("JOBBOARD_STREAM_TOKEN_TTL_SECONDS", 300, 10, 3600)),
     )
