@@ -39,6 +39,9 @@ ROUTES = {
     "/api/v1/jobs/{job_id}/cancel": {"post"},
     "/api/v1/jobs/{job_id}/retry": {"post"},
     "/api/v1/jobs/{job_id}/download": {"get"},
+    "/api/v1/jobs/{job_id}/events": {"get"},
+    "/api/v1/events": {"get"},
+    "/api/v1/stream-tokens": {"post"},
 }
 
 

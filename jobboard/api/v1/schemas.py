@@ -63,6 +63,11 @@ class Job(BaseModel):
     started_at: datetime | None = None
     updated_at: datetime | None = None
     completed_at: datetime | None = None
+    version: int = Field(
+        0,
+        description="grows with every change of the job; `GET /api/v1/jobs/{job_id}"
+        "?since_version=N` answers when it is above N",
+    )
 
 
 class Pagination(BaseModel):
