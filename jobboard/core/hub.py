@@ -52,8 +52,9 @@ class Overflow(Exception):
 class Listener:
     """One follower of one owner's events (a bounded queue)."""
 
-    def __init__(self, owner_id: str, maxsize: int) -> None:
+    def __init__(self, owner_id: str, maxsize: int, job_id: str | None = None) -> None:
         self.owner_id = owner_id
+        self.job_id = job_id  # None: every job of the owner
         self.overflowed = False
         self._queue: asyncio.Queue[dict[str, Any] | _Marker] = asyncio.Queue(maxsize)
 
@@ -84,26 +85,43 @@ class Tap:
 
 class Hub:
     def __init__(self) -> None:
-        self._listeners: dict[str, set[Listener]] = defaultdict(set)
+        self._listeners: dict[str, set[Listener]] = defaultdict(set)  # owner -> all its jobs
+        # owner -> job -> listeners of that job only
+        self._job_listeners: dict[str, dict[str, set[Listener]]] = defaultdict(dict)
         self._taps: list[Tap] = []
         self._task: asyncio.Task[None] | None = None
         self.connected = False
 
     # -- registration ---------------------------------------------------------------------
     @contextlib.contextmanager
-    def listen(self, owner_id: str, maxsize: int = 1000) -> Iterator[Listener]:
-        """Follow one owner's events while the block runs (starts the hub if needed)."""
+    def listen(
+        self, owner_id: str, maxsize: int = 1000, job_id: str | None = None
+    ) -> Iterator[Listener]:
+        """Follow one owner's events (only those of `job_id`, if given) while the block runs;
+        starts the hub if needed."""
         self.start()
-        listener = Listener(owner_id, maxsize)
-        self._listeners[owner_id].add(listener)
+        listener = Listener(owner_id, maxsize, job_id)
+        # Job listeners are indexed by job: an event wakes only the streams that want it,
+        # however many streams follow the owner's other jobs.
+        group = (
+            self._listeners[owner_id]
+            if job_id is None
+            else self._job_listeners[owner_id].setdefault(job_id, set())
+        )
+        group.add(listener)
         try:
             yield listener
         finally:
-            followers = self._listeners.get(owner_id)
-            if followers is not None:
-                followers.discard(listener)
-                if not followers:
-                    del self._listeners[owner_id]
+            group.discard(listener)
+            if job_id is None:
+                if not group:
+                    self._listeners.pop(owner_id, None)
+            else:
+                jobs_of_owner = self._job_listeners.get(owner_id, {})
+                if not group:
+                    jobs_of_owner.pop(job_id, None)
+                if not jobs_of_owner:
+                    self._job_listeners.pop(owner_id, None)
 
     def tap(self, tap: Tap) -> Tap:
         self._taps.append(tap)
@@ -114,7 +132,15 @@ class Hub:
             self._taps.remove(tap)
 
     def listener_count(self) -> int:
-        return sum(len(v) for v in self._listeners.values())
+        return sum(len(v) for v in self._listeners.values()) + sum(
+            len(group) for jobs in self._job_listeners.values() for group in jobs.values()
+        )
+
+    def _all_listeners(self) -> list[Listener]:
+        found = [listener for group in self._listeners.values() for listener in group]
+        for jobs in self._job_listeners.values():
+            found += [listener for group in jobs.values() for listener in group]
+        return found
 
     # -- running --------------------------------------------------------------------------
     def start(self) -> asyncio.Task[None]:
@@ -139,8 +165,9 @@ class Hub:
             events.EVENTS_PREFIX
         )
         listeners = self._listeners.get(owner)
+        job_listeners = self._job_listeners.get(owner)
         taps = [tap for tap in self._taps if tap.wants(owner)]
-        if not listeners and not taps:
+        if not listeners and not job_listeners and not taps:
             return
         try:
             event = events.decode(message["data"])
@@ -149,15 +176,17 @@ class Hub:
             return
         for listener in list(listeners or ()):
             listener.offer(event)
+        if job_listeners:
+            for listener in list(job_listeners.get((event.get("job") or {}).get("id"), ())):
+                listener.offer(event)
         for tap in taps:
             tap.deliver(event)
 
     async def _subscribed(self, lost_at: datetime | None) -> None:
         self.connected = True
         log.info("listening for job events")
-        for followers in list(self._listeners.values()):
-            for listener in list(followers):
-                listener.offer(RESUBSCRIBED)
+        for listener in self._all_listeners():
+            listener.offer(RESUBSCRIBED)
         if lost_at is None:
             return
         for tap in list(self._taps):

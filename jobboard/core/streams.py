@@ -256,7 +256,8 @@ class Follow:
         """
         client = shared_async_redis()
         settings = get_settings()
-        with get_hub().listen(self.owner_id, settings.sse_queue_events) as listener:
+        hub = get_hub()
+        with hub.listen(self.owner_id, settings.sse_queue_events, self.job_id) as listener:
             resume = parse_position(self.resume_raw)
             resumed = resume is not None and await _resumable(client, self.key, resume)
             hello: dict[str, Any] = {"type": "connected"}

@@ -85,3 +85,28 @@ def test_positions_order_messages_made_between_log_entries() -> None:
     made = entry.made()
     assert str(made) == "10-0.1" and made > entry and Position(10, 1) > made.made()
     assert Position(10, 1).after(made) and not made.after(entry)
+
+
+def test_job_listeners_wake_only_for_their_job() -> None:
+    async def scenario() -> None:
+        hub = Hub()
+        hub.start = lambda: None  # type: ignore[method-assign]
+        channel = b"jobboard:events:owner"
+        with (
+            hub.listen("owner", maxsize=5, job_id="a") as of_a,
+            hub.listen("owner", maxsize=5) as of_all,
+        ):
+            hub._fan_out({"channel": channel, "data": b'{"job": {"id": "b"}}'})
+            hub._fan_out({"channel": channel, "data": b'{"job": {"id": "a"}}'})
+            assert await of_a.get(0.1) == {"job": {"id": "a"}}
+            assert await of_a.get(0.05) is None
+            assert [await of_all.get(0.1) for _ in range(2)] == [
+                {"job": {"id": "b"}},
+                {"job": {"id": "a"}},
+            ]
+            await hub._subscribed(None)
+            assert await of_a.get(0.1) is RESUBSCRIBED
+            assert hub.listener_count() == 2
+        assert hub.listener_count() == 0 and not hub._job_listeners
+
+    asyncio.run(scenario())

@@ -87,7 +87,7 @@ async def get_job(
     if since_version is None:
         return await run_in_threadpool(_found, job_id, user.id)
     # Listen before reading, so a change between the read and the wait is not missed.
-    with get_hub().listen(user.id, maxsize=100) as listener:
+    with get_hub().listen(user.id, maxsize=100, job_id=job_id) as listener:
         job = await run_in_threadpool(_found, job_id, user.id)
         if job["version"] > since_version:
             return job
