@@ -43,7 +43,7 @@ def test_plain_event_source_follows_a_job_to_its_end(
     page: Page, app_url: str, tmp_path: Path
 ) -> None:
     page.goto(f"{app_url}/tasks")
-    job_id = submit(big_csv(tmp_path / "event-source.csv", 30_000), "event-source.csv")
+    job_id = submit(big_csv(tmp_path / "event-source.csv", 3_000), "event-source.csv")
     page.evaluate(FOLLOW, f"/api/v1/jobs/{job_id}/events")
     page.wait_for_function(ENDED, timeout=120_000)
     # After the final status the server ends the stream; the browser reconnects once with
