@@ -23,6 +23,7 @@ from bench import (
     job_control,
     pg_upload,
     reporter_cost,
+    sse_latency,
     upload_throughput,
     webhooks,
 )
@@ -31,7 +32,7 @@ from bench.common import Result, log, machine_info
 from bench.cpu import wait_for_quiet
 from bench.report import browser_breakdown_markdown, console_table, results_markdown, write_doc
 
-BENCHES = ("reporter", "upload", "control", "webhooks", "stats", "browser", "pg-upload")
+BENCHES = ("reporter", "upload", "control", "sse", "webhooks", "stats", "browser", "pg-upload")
 # Written to a part of docs/BENCHMARKS.md of their own, so running one alone keeps the rest.
 OWN_SECTION = ("pg-upload",)
 
@@ -106,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             elif name == "pg-upload":
                 res = pg_upload.run(args.quick, args.keep)
+            elif name == "sse":
+                res = sse_latency.run(args.quick, args.keep)
             else:
                 res, more = browser_latency.run(
                     args.quick,

@@ -37,7 +37,13 @@ def _use_env(env: dict[str, str]) -> None:
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Redis on a random port, a fresh SQLite database and one RQ worker process."""
     var_dir = tmp_path_factory.mktemp("var")
-    env = {"REDIS_URL": "", "DATABASE_URL": f"sqlite:///{var_dir / 'test.db'}"} | WEBHOOK_ENV
+    env = {
+        "REDIS_URL": "",
+        "DATABASE_URL": f"sqlite:///{var_dir / 'test.db'}",
+        # Short waits, so tests see a long poll's 304 and an SSE heartbeat quickly.
+        "JOBBOARD_LONG_POLL_SECONDS": "2",
+        "JOBBOARD_SSE_HEARTBEAT_SECONDS": "1",
+    } | WEBHOOK_ENV
     stack = Stack(var_dir, workers=1, app=False, env=env, log_dir=var_dir / "logs")
     stack.start()
     _use_env(

@@ -1,8 +1,15 @@
-"""Live snapshots and versioned events in Redis.
+"""Live snapshots, versioned events and the event log in Redis.
 
 Every change to a job goes through `publish()`: one Lua script bumps the job's version,
-stores the snapshot and publishes the event atomically, so a reader that takes the
-snapshot and then listens never sees versions out of order.
+appends the event to its owner's log (a Redis Stream), stores the snapshot and publishes
+the event atomically, so a reader that takes the snapshot and then listens never sees
+versions out of order, and the log's entry ids follow the order of the published events.
+
+An event, as published and as kept in the snapshot:
+`{"event_id": "<ms>-<seq>", "version": int, "owner_id": str, "job": {...public shape...}}`.
+`event_id` is the event's entry in the owner's log (`log_key(owner)`), which keeps at least
+`event_log_seconds` of events (and at most about `event_log_max_entries`), so an SSE client
+can resume from it.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from jobboard.core.webhooks.dispatch import job_event as queue_webhooks
 EVENTS_PATTERN = "jobboard:events:*"
 _ENDED = ("completed", "failed", "cancelled")
 EVENTS_PREFIX = "jobboard:events:"
+LOG_PREFIX = "jobboard:log:"
 
 _PUBLISH = """
 -- A job that ended stays ended: a late progress event (from a work horse being stopped)
@@ -34,7 +42,14 @@ if v <= floor then
   v = floor + 1
   redis.call('HSET', KEYS[1], 'v', v)
 end
-local payload = '{"version":' .. v .. ',"owner_id":' .. ARGV[4] .. ',"job":' .. ARGV[2] .. '}'
+local body = '"version":' .. v .. ',"owner_id":' .. ARGV[4] .. ',"job":' .. ARGV[2] .. '}'
+-- The owner's log: bounded by count on the way in, by age (measured on Redis' own clock, the
+-- one its entry ids use) right after; a log without new events for the whole period expires.
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'e', '{' .. body)
+local ms = tonumber(string.match(id, '^(%d+)'))
+redis.call('XTRIM', KEYS[2], 'MINID', '~', string.format('%.0f', ms - tonumber(ARGV[8])))
+redis.call('PEXPIRE', KEYS[2], ARGV[8])
+local payload = '{"event_id":"' .. id .. '",' .. body
 redis.call('HSET', KEYS[1], 'payload', payload)
 if ARGV[6] == '1' then
   redis.call('HSET', KEYS[1], 'ended', '1')
@@ -65,6 +80,11 @@ def channel(owner_id: str) -> str:
     return f"{EVENTS_PREFIX}{owner_id}"
 
 
+def log_key(owner_id: str) -> str:
+    """The owner's event log (a Redis Stream; entries `{"e": <event without event_id>}`)."""
+    return f"{LOG_PREFIX}{owner_id}"
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
@@ -88,17 +108,20 @@ _publish_script = _Script()
 def publish(public_job: dict[str, Any], owner_id: str, floor_version: int = 0) -> int:
     """Store the job's live snapshot, publish it to its owner, return the new version."""
     client = get_redis()
+    settings = get_settings()
     version = int(
         _publish_script(
             client,
-            [snapshot_key(public_job["id"])],
+            [snapshot_key(public_job["id"]), log_key(owner_id)],
             [
                 channel(owner_id),
                 _dumps(public_job),
                 floor_version,
                 _dumps(owner_id),
-                get_settings().snapshot_ttl_seconds,
+                settings.snapshot_ttl_seconds,
                 "1" if public_job["status"] in _ENDED else "0",
+                settings.event_log_max_entries,
+                settings.event_log_seconds * 1000,
             ],
         )
     )
@@ -108,8 +131,15 @@ def publish(public_job: dict[str, Any], owner_id: str, floor_version: int = 0) -
 
 
 def decode(payload: bytes | str) -> dict[str, Any]:
-    """An event as published: {"version": int, "owner_id": str, "job": {...}}."""
+    """An event as published: {"event_id": str, "version": int, "owner_id": str, "job": {...}}."""
     return json.loads(payload)
+
+
+def decode_entry(entry_id: bytes | str, fields: dict[Any, Any]) -> dict[str, Any]:
+    """An event read back from the log, in the published form (`event_id` included)."""
+    event_id = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    raw = fields.get(b"e", fields.get("e"))
+    return {"event_id": event_id} | json.loads(raw)
 
 
 def read_snapshots(job_ids: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -23,3 +23,25 @@ def get_redis() -> redis.Redis:
 def get_async_redis() -> aioredis.Redis:
     """A fresh asyncio client (bound to the running loop)."""
     return aioredis.Redis.from_url(get_settings().redis_url)
+
+
+# One pooled asyncio client per event loop (and URL): the SSE streams of a process share a
+# few connections for their short reads instead of one connection per stream.
+_shared: dict[tuple[int, str], aioredis.Redis] = {}
+SHARED_ASYNC_CONNECTIONS = 20
+
+
+def shared_async_redis() -> aioredis.Redis:
+    """The running loop's pooled asyncio client (at most SHARED_ASYNC_CONNECTIONS, waiting
+    for a free one rather than opening more)."""
+    import asyncio
+
+    url = get_settings().redis_url
+    key = (id(asyncio.get_running_loop()), url)
+    client = _shared.get(key)
+    if client is None:
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=SHARED_ASYNC_CONNECTIONS, timeout=20, health_check_interval=30
+        )
+        client = _shared[key] = aioredis.Redis(connection_pool=pool)
+    return client

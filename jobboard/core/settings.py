@@ -36,6 +36,13 @@ class Settings:
     webhook_disable_after_seconds: float
     webhook_log_days: int
     metrics_public: bool  # /metrics without an administrator's API token
+    # Event log (SSE resume): every owner's events of at least this long, at most ~this many.
+    event_log_seconds: int
+    event_log_max_entries: int
+    long_poll_seconds: float  # GET /api/v1/jobs/{id}?since_version=N waits this long, then 304
+    sse_heartbeat_seconds: float  # comment lines on idle SSE streams (proxies drop silent ones)
+    sse_queue_events: int  # events waiting for one slow SSE client before its stream is closed
+    stream_token_ttl_seconds: int  # `?access_token=` of POST /api/v1/stream-tokens
 
 
 def normalize_database_url(url: str) -> str:
@@ -144,6 +151,18 @@ def _metrics_public() -> bool:
     return raw in ("1", "true", "yes")
 
 
+def _number(name: str, default: float, low: float, high: float) -> float:
+    """A number from the environment within [low, high]; anything else stops start-up."""
+    raw = os.environ.get(name, "").strip() or str(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be a number from {low:g} to {high:g}, not {raw!r}")
+    return value
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     var_dir = Path(os.environ.get("JOBBOARD_VAR_DIR", ROOT / "var")).resolve()
@@ -172,4 +191,10 @@ def get_settings() -> Settings:
         webhook_disable_after_seconds=3 * 86400.0,
         webhook_log_days=30,
         metrics_public=_metrics_public(),
+        event_log_seconds=24 * 3600,
+        event_log_max_entries=int(_number("JOBBOARD_EVENT_LOG_MAX", 100_000, 1000, 10_000_000)),
+        long_poll_seconds=_number("JOBBOARD_LONG_POLL_SECONDS", 25, 0.1, 25),
+        sse_heartbeat_seconds=_number("JOBBOARD_SSE_HEARTBEAT_SECONDS", 15, 0.1, 15),
+        sse_queue_events=1000,
+        stream_token_ttl_seconds=int(_number("JOBBOARD_STREAM_TOKEN_TTL_SECONDS", 300, 10, 3600)),
     )

@@ -1,4 +1,4 @@
-"""One Redis subscription per backend process, fanned out to this process' sessions.
+"""The process' job events (from the one subscription in jobboard.core.hub) to its sessions.
 
 A page's on_load calls `watch()` *before* it reads its snapshot; events that arrive while
 the snapshot is read wait for the state lock and are applied after it, and the version
@@ -8,7 +8,6 @@ check drops any that the snapshot already contains. Nothing is lost in between.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -18,9 +17,7 @@ import reflex as rx
 from reflex.event import EventSpec, fix_events
 from reflex.state import StateUpdate
 
-from jobboard.core import events, jobs, metrics, retention
-from jobboard.core.models import utcnow
-from jobboard.core.redis import get_async_redis
+from jobboard.core import hub, jobs, metrics, retention
 from jobboard.core.watchdog import TICK_EVERY, Watchdog
 from jobboard.state import session
 
@@ -29,7 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RECONNECT_EVERY = 0.5  # seconds between attempts to get the subscription back
 # Changes this close before the subscription failed may not have been delivered either.
 RESYNC_MARGIN = timedelta(seconds=10)
 
@@ -145,11 +141,6 @@ async def _dispatch_forever(app: App, queue: asyncio.Queue[dict[str, Any]]) -> N
             log.exception("could not dispatch %d job events", len(batch))
 
 
-def _owner_of_channel(channel: bytes | str) -> str:
-    name = channel.decode() if isinstance(channel, bytes) else channel
-    return name.removeprefix(events.EVENTS_PREFIX)
-
-
 async def resync(app: App, since: datetime) -> None:
     """Replay the truth to every session here: what changed while events could not arrive.
 
@@ -165,42 +156,30 @@ async def resync(app: App, since: datetime) -> None:
 
 
 async def subscribe_events(app: App) -> None:
-    """Lifespan task: listen to every owner's events and dispatch them; reconnect on errors.
+    """Lifespan task: follow every owner's events through the process' hub and dispatch them.
 
-    After a reconnect every session here is resynced: events published while the
-    subscription was down were never delivered.
+    The hub (jobboard.core.hub) holds the one subscription and reconnects it; after a
+    reconnect every session here is resynced: events published while the subscription was
+    down were never delivered.
     """
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     dispatcher = asyncio.create_task(_dispatch_forever(app, queue), name="jobboard-dispatch")
-    lost_at: datetime | None = None
+
+    async def resynced(lost_at: datetime) -> None:
+        await resync(app, lost_at - RESYNC_MARGIN)
+
+    # Decode only events of owners with sessions in this process.
+    tap = hub.Tap(
+        wants=lambda owner: bool(_watchers.get(owner)),
+        deliver=queue.put_nowait,
+        on_reconnect=resynced,
+    )
+    events_hub = hub.get_hub()
+    events_hub.tap(tap)
     try:
-        while True:
-            client = get_async_redis()
-            pubsub = client.pubsub()
-            try:
-                await pubsub.psubscribe(events.EVENTS_PATTERN)
-                log.info("listening for job events")
-                if lost_at is not None:
-                    await resync(app, lost_at - RESYNC_MARGIN)
-                    lost_at = None
-                async for message in pubsub.listen():
-                    # Decode only events of owners with sessions in this process.
-                    if message["type"] == "pmessage" and _watchers.get(
-                        _owner_of_channel(message["channel"])
-                    ):
-                        queue.put_nowait(events.decode(message["data"]))
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if lost_at is None:
-                    lost_at = utcnow()
-                    log.warning("job event subscription lost (%s); reconnecting", exc)
-                await asyncio.sleep(RECONNECT_EVERY)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
-                    await client.aclose()
+        await events_hub.serve()
     finally:
+        events_hub.untap(tap)
         dispatcher.cancel()
 
 

@@ -48,6 +48,9 @@ ROUTES = {
     "/api/v1/stats": {"get"},
     "/metrics": {"get"},
     "/api/v1/jobs/{job_id}/skipped-rows": {"get"},
+    "/api/v1/jobs/{job_id}/events": {"get"},
+    "/api/v1/events": {"get"},
+    "/api/v1/stream-tokens": {"post"},
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from jobboard.api.v1 import jobs, stats, submit, webhooks
+from jobboard.api.v1 import events, jobs, stats, submit, webhooks
 from jobboard.api.v1.schemas import Problem
 
 UPLOAD_PATHS = submit.UPLOAD_PATHS
@@ -21,3 +21,4 @@ router.include_router(submit.router)
 router.include_router(jobs.router)
 router.include_router(webhooks.router)
 router.include_router(stats.router)
+router.include_router(events.router)

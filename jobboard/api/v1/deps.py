@@ -14,13 +14,14 @@ from functools import lru_cache
 from typing import Annotated
 
 import redis
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from limits import RateLimitItemPerMinute
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from jobboard.core import accounts
+from jobboard.core.accounts import stream_tokens
 from jobboard.core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -101,3 +102,37 @@ def current_user(
 
 
 CurrentUser = Annotated[accounts.User, Depends(current_user)]
+
+
+def stream_user(
+    request: Request,
+    token: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    session: Annotated[str | None, Depends(session_cookie)],
+    access_token: Annotated[
+        str | None,
+        Query(
+            description="a stream token from `POST /api/v1/stream-tokens`, for clients that "
+            "cannot send a header (only the stream routes accept it)"
+        ),
+    ] = None,
+) -> accounts.User:
+    """The caller of an SSE stream: an API token, the sign-in cookie, or a stream token
+    that opens this stream (its job, or the user's streams)."""
+    if access_token is None:
+        return current_user(request, token, session)
+    raw = access_token.strip()
+    grant = stream_tokens.grant_for(raw)
+    if grant is None:
+        raise unauthorized(
+            "the stream token is not valid: it is unknown or expired; mint a new one"
+        )
+    if not grant.allows(request.path_params.get("job_id")):
+        raise HTTPException(403, "this stream token opens another stream")
+    user = accounts.get_user(grant.user_id)
+    if user is None or user.disabled_at is not None:
+        raise unauthorized("the stream token is not valid any more")
+    rate_limit("stream:" + _digest(raw))
+    return user
+
+
+StreamUser = Annotated[accounts.User, Depends(stream_user)]

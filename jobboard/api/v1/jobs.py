@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from fastapi.responses import FileResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, Response
 
 from jobboard.api.v1.deps import CurrentUser
 from jobboard.api.v1.schemas import Job, JobAccepted, JobPage, Kind, LatestJob, Pagination, Status
 from jobboard.core import jobs
 from jobboard.core.exports import export_file
+from jobboard.core.hub import RESUBSCRIBED, Overflow, get_hub
 from jobboard.core.models import JobStatus
+from jobboard.core.settings import get_settings
 from jobboard.core.skipped import skipped_file
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -20,6 +24,10 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
 MAX_PAGE = 100_000  # keeps the offset small; nobody pages this far
 JobId = Annotated[str, Path(min_length=1, max_length=64, description="the job's id")]
 NOT_FOUND = {404: {"description": "no such job of yours"}}
+
+
+def item_job(event: dict[str, Any]) -> dict[str, Any]:
+    return event["job"] | {"version": event["version"]}
 
 
 def _found(job_id: str, owner_id: str) -> dict[str, Any]:
@@ -58,9 +66,57 @@ def latest_job(user: CurrentUser, kind: Kind | None = None) -> dict[str, Any]:
     }
 
 
-@router.get("/{job_id}", response_model=Job, responses=NOT_FOUND, summary="One job")
-def get_job(job_id: JobId, user: CurrentUser) -> dict[str, Any]:
-    return _found(job_id, user.id)
+@router.get(
+    "/{job_id}",
+    response_model=Job,
+    responses=NOT_FOUND | {304: {"description": "no newer version within the wait (long poll)"}},
+    summary="One job (or, with since_version, its next change: long poll)",
+)
+async def get_job(
+    job_id: JobId,
+    user: CurrentUser,
+    since_version: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=2**53,
+            description="answer at once if the job's `version` is above this, else wait (up to "
+            "25 s) for a change and answer 304 Not Modified if none comes",
+        ),
+    ] = None,
+) -> Any:
+    if since_version is None:
+        return await run_in_threadpool(_found, job_id, user.id)
+    # Listen before reading, so a change between the read and the wait is not missed.
+    with get_hub().listen(user.id, maxsize=100, job_id=job_id) as listener:
+        job = await run_in_threadpool(_found, job_id, user.id)
+        if job["version"] > since_version:
+            return job
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + get_settings().long_poll_seconds
+        while (left := deadline - loop.time()) > 0:
+            try:
+                item = await listener.get(left)
+            except Overflow:
+                break
+            if item is None:
+                break
+            if item is RESUBSCRIBED:  # events may have been missed: ask the record
+                job = await run_in_threadpool(_found, job_id, user.id)
+                if job["version"] > since_version:
+                    return job
+            elif (
+                isinstance(item, dict)
+                and item["job"].get("id") == job_id
+                and item["version"] > since_version
+            ):
+                # The record's full shape (queue position) unless it lags behind the event.
+                job = await run_in_threadpool(_found, job_id, user.id)
+                return job if job["version"] >= item["version"] else item_job(item)
+    job = await run_in_threadpool(_found, job_id, user.id)
+    if job["version"] > since_version:
+        return job
+    return Response(status_code=304)
 
 
 @router.post(

@@ -81,6 +81,11 @@ class Job(BaseModel):
     retry_of: str | None = None
     retried_by: str | None = None
     outcome: Outcome = Field(default_factory=Outcome)
+    version: int = Field(
+        0,
+        description="grows with every change of the job; `GET /api/v1/jobs/{job_id}"
+        "?since_version=N` answers when it is above N",
+    )
 
 
 class Pagination(BaseModel):
