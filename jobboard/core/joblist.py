@@ -6,7 +6,8 @@
   A search's total is counted up to SEARCH_COUNT_CAP, then shown as "more than N".
 - Search: SQLite FTS5 (`job_fts`, whose rowid is the job's rowid: insertion order, which is
   the order of `created_at` up to the same instant) or PostgreSQL's `tsvector` GIN index.
-  The user's words become prefix terms, each quoted: no FTS operator reaches the engine.
+  The user's words (letters and digits; file names split at "_", ".", "-") match whole words
+  of the title, case-insensitively; each is quoted, so no FTS operator reaches the engine.
 """
 
 from __future__ import annotations
@@ -76,7 +77,10 @@ class JobPage:
 
     jobs: list[dict[str, Any]] = field(default_factory=list)
     total: int = 0
-    total_exact: bool = True  # False: at least `total` (a capped search count)
+    total_exact: bool = True
+    # How `total` was found: "exact"; "at_least" (a search counted up to SEARCH_COUNT_CAP);
+    # "about" (PostgreSQL's estimate for a search: counting every match could take seconds).
+    total_is: str = "exact"
     older: str | None = None  # cursor for the next page (older jobs), None at the end
     newer: str | None = None  # cursor for the previous page (newer jobs), None at the start
 
@@ -92,16 +96,25 @@ def search_terms(q: str) -> list[str]:
     return list(dict.fromkeys(words))[:SEARCH_MAX_TERMS]
 
 
-def _fts5_query(owner_id: str, words: list[str]) -> str:
-    """An FTS5 query: the owner's token plus each word as a quoted prefix term."""
-    owner = owner_id.replace('"', '""')
-    terms = " AND ".join(f'"{w}"*' for w in words)
-    return f'owner_id : "{owner}" AND title : ({terms})'
+def _quoted(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _fts5_query(owner_id: str, words: list[str], filters: dict[str, str]) -> str:
+    """An FTS5 query: the owner, the filters and each word, all as quoted whole terms.
+
+    Whole words, not prefixes: FTS5 merges every term of a prefix into one list before it
+    can stop, which for a word in every title costs a full scan; whole terms stop after a page.
+    """
+    parts = [f"owner_id : {_quoted(owner_id)}"]
+    parts += [f"{name} : {_quoted(value)}" for name, value in filters.items()]
+    parts.append("title : (" + " AND ".join(_quoted(w) for w in words) + ")")
+    return " AND ".join(parts)
 
 
 def _tsquery(words: list[str]) -> str:
     # Words are letters and digits only; quoting them keeps the tsquery parser literal.
-    return " & ".join(f"'{w}':*" for w in words)
+    return " & ".join(f"'{w}'" for w in words)
 
 
 def _sqlite(session: Session) -> bool:
@@ -149,7 +162,7 @@ def _sqlite_search(
     """Search through FTS5, driving the join from the index in rowid order (CROSS JOIN keeps
     that order), so a common word stops after one page instead of collecting every match."""
     where = ["job_fts MATCH :fts", "job.owner_id = :owner"]
-    params: dict[str, Any] = {"fts": _fts5_query(owner_id, words), "owner": owner_id}
+    params: dict[str, Any] = {"fts": _fts5_query(owner_id, words, filters), "owner": owner_id}
     for name, value in filters.items():
         where.append(f"job.{name} = :{name}")
         params[name] = value
@@ -171,6 +184,16 @@ def _sqlite_search(
         j.id: j for j in session.exec(select(Job).where(col(Job.id).in_([f[0] for f in found])))
     }
     return [(jobs[job_id], rowid) for job_id, rowid in found if job_id in jobs], int(count)
+
+
+def _pg_estimate(session: Session, query: Any) -> int:
+    """PostgreSQL's own estimate of how many rows a query returns (EXPLAIN, nothing is run)."""
+    compiled = query.compile(session.get_bind())
+    connection = session.connection()
+    plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
+    plan = plan.scalar_one()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def list_page(
@@ -217,10 +240,7 @@ def list_page(
             if words:
                 tsq = text(f"{TITLE_TSV_PG} @@ to_tsquery('simple', :tsq)")
                 query = query.where(tsq.bindparams(tsq=_tsquery(words)))
-                capped = select(func.count()).select_from(
-                    query.limit(SEARCH_COUNT_CAP + 1).subquery()
-                )
-                total = int(session.exec(capped).one())
+                total = _pg_estimate(session, query)
             if key is not None:
                 query = query.where(_after(key, going_newer))
             if going_newer:
@@ -236,15 +256,26 @@ def list_page(
     rows = rows[:limit]
     if going_newer:
         rows.reverse()
-    exact = total is None or total <= SEARCH_COUNT_CAP
+    total_is = "exact"
     if total is None:
         total = count_jobs(owner_id, status=status, kind=kind)
-    total = min(total, SEARCH_COUNT_CAP) if not exact else total
+    elif key is None and not more:
+        total = offset + len(rows)  # the whole search is on this page: counted
+    elif by_rowid and total > SEARCH_COUNT_CAP:
+        total, total_is = SEARCH_COUNT_CAP, "at_least"
+    elif not by_rowid:
+        total, total_is = max(total, offset + len(rows) + int(more)), "about"
+    exact = total_is == "exact"
 
     def cursor(pair: tuple[Job, int | None]) -> str:
         return Cursor(pair[0].created_at, pair[0].id, pair[1]).encode()
 
-    page = JobPage(jobs=_with_live([job for job, _ in rows]), total=total, total_exact=exact)
+    page = JobPage(
+        jobs=_with_live([job for job, _ in rows]),
+        total=total,
+        total_exact=exact,
+        total_is=total_is,
+    )
     if rows:
         has_older = more or going_newer
         has_newer = (more and going_newer) or older_than is not None or offset > 0

@@ -65,6 +65,8 @@ class Job(SQLModel, table=True):
         Index("ix_job_owner_status_created", "owner_id", "status", "created_at", "id"),
         Index("ix_job_owner_kind_created", "owner_id", "kind", "created_at", "id"),
         Index("ix_job_owner_status_kind_created", "owner_id", "status", "kind", "created_at", "id"),
+        # Queue positions' "starts in about …" read the newest completed jobs of a kind.
+        Index("ix_job_kind_status_completed", "kind", "status", "completed_at"),
         # The watchdog (every second) and retention look up jobs by status for every owner.
         Index("ix_job_status_created", "status", "created_at"),
     )

@@ -7,8 +7,9 @@ Create Date: 2026-11-26 15:40:00
 - The Tasks list pages by (created_at, id) under each filter: its indexes end in that key.
 - `job_count` holds how many jobs each owner has per (status, kind); triggers on `job` keep it,
   so totals and the active-jobs badge read a handful of rows instead of counting a million.
-- Title search: SQLite FTS5 (external content on `job`, rowid order = insertion order),
-  PostgreSQL a GIN index over the title's `tsvector`.
+- Title search: SQLite FTS5 (external content on `job`: title plus owner, status and kind, so
+  a filtered search is one index query; rowid order = insertion order), PostgreSQL a GIN index
+  over the title's `tsvector`.
 
 Frozen copies of the SQL in `jobboard.core.joblist` (TITLE_TSV_PG): the query must use the very
 expression the index was built on. NB on SQLite: a later batch migration that rebuilds `job`
@@ -30,6 +31,8 @@ KEYSET_INDEXES = {
     "ix_job_owner_kind_created": ["owner_id", "kind", "created_at", "id"],
     "ix_job_owner_status_kind_created": ["owner_id", "status", "kind", "created_at", "id"],
 }
+# Queue positions ("starts in about 40 s") read the last completed jobs of a kind.
+RECENT_INDEX = ("ix_job_kind_status_completed", ["kind", "status", "completed_at"])
 OLD_INDEXES = {
     "ix_job_owner_created": ["owner_id", "created_at"],
     "ix_job_owner_status_created": ["owner_id", "status", "created_at"],
@@ -59,16 +62,21 @@ SQLITE_TRIGGERS = (
         ON CONFLICT (owner_id, status, kind) DO UPDATE SET n = n + 1;
     END""",
     """CREATE TRIGGER job_fts_ai AFTER INSERT ON job BEGIN
-        INSERT INTO job_fts (rowid, title, owner_id) VALUES (new.rowid, new.title, new.owner_id);
+        INSERT INTO job_fts (rowid, title, owner_id, status, kind)
+        VALUES (new.rowid, new.title, new.owner_id, new.status, new.kind);
     END""",
     """CREATE TRIGGER job_fts_ad AFTER DELETE ON job BEGIN
-        INSERT INTO job_fts (job_fts, rowid, title, owner_id)
-        VALUES ('delete', old.rowid, old.title, old.owner_id);
+        INSERT INTO job_fts (job_fts, rowid, title, owner_id, status, kind)
+        VALUES ('delete', old.rowid, old.title, old.owner_id, old.status, old.kind);
     END""",
-    """CREATE TRIGGER job_fts_au AFTER UPDATE OF title, owner_id ON job BEGIN
-        INSERT INTO job_fts (job_fts, rowid, title, owner_id)
-        VALUES ('delete', old.rowid, old.title, old.owner_id);
-        INSERT INTO job_fts (rowid, title, owner_id) VALUES (new.rowid, new.title, new.owner_id);
+    """CREATE TRIGGER job_fts_au AFTER UPDATE OF title, owner_id, status, kind ON job
+    WHEN old.title IS NOT new.title OR old.owner_id IS NOT new.owner_id
+        OR old.status IS NOT new.status OR old.kind IS NOT new.kind
+    BEGIN
+        INSERT INTO job_fts (job_fts, rowid, title, owner_id, status, kind)
+        VALUES ('delete', old.rowid, old.title, old.owner_id, old.status, old.kind);
+        INSERT INTO job_fts (rowid, title, owner_id, status, kind)
+        VALUES (new.rowid, new.title, new.owner_id, new.status, new.kind);
     END""",
 )
 SQLITE_TRIGGER_NAMES = ("job_count_ai", "job_count_ad", "job_count_au")
@@ -111,6 +119,7 @@ def upgrade() -> None:
         op.drop_index(name, table_name="job")
     for name, columns in KEYSET_INDEXES.items():
         op.create_index(name, "job", columns)
+    op.create_index(RECENT_INDEX[0], "job", RECENT_INDEX[1])
 
     op.create_table(
         "job_count",
@@ -126,9 +135,10 @@ def upgrade() -> None:
     )
     if sqlite:
         # unicode61 folds case and diacritics; "_", "." and "-" separate words in file names.
+        # Owner, status and kind are indexed too: a search with filters is one FTS query.
         op.execute(
-            "CREATE VIRTUAL TABLE job_fts USING fts5(title, owner_id, content='job', "
-            "content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
+            "CREATE VIRTUAL TABLE job_fts USING fts5(title, owner_id, status, kind, "
+            "content='job', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
         )
         op.execute("INSERT INTO job_fts (job_fts) VALUES ('rebuild')")
         _sqlite_triggers()
@@ -152,6 +162,7 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {name} ON job")
         op.execute("DROP FUNCTION IF EXISTS job_count_keep()")
     op.drop_table("job_count")
+    op.drop_index(RECENT_INDEX[0], table_name="job")
     for name in KEYSET_INDEXES:
         op.drop_index(name, table_name="job")
     for name, columns in OLD_INDEXES.items():
