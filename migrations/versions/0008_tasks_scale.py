@@ -7,8 +7,8 @@ Create Date: 2026-11-26 15:40:00
 - The Tasks list pages by (created_at, id) under each filter: its indexes end in that key.
 - `job_count` holds how many jobs each owner has per (status, kind); triggers on `job` keep it,
   so totals and the active-jobs badge read a handful of rows instead of counting a million.
-- Title search: SQLite FTS5 (external content on `job`: title plus owner, status and kind, so
-  a filtered search is one index query; rowid order = insertion order), PostgreSQL a GIN index
+- Title search: SQLite FTS5 (external content on `job`: title plus status and kind, so a
+  filtered search is one index query; rowid order = insertion order), PostgreSQL a GIN index
   over the title's `tsvector`.
 
 Frozen copies of the SQL in `jobboard.core.joblist` (TITLE_TSV_PG): the query must use the very
@@ -135,9 +135,10 @@ def upgrade() -> None:
     )
     if sqlite:
         # unicode61 folds case and diacritics; "_", "." and "-" separate words in file names.
-        # Owner, status and kind are indexed too: a search with filters is one FTS query.
+        # Status and kind are indexed too: a search with filters is one FTS query. The owner
+        # is kept, not indexed: the query checks it on the joined job row.
         op.execute(
-            "CREATE VIRTUAL TABLE job_fts USING fts5(title, owner_id, status, kind, "
+            "CREATE VIRTUAL TABLE job_fts USING fts5(title, owner_id UNINDEXED, status, kind, "
             "content='job', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')"
         )
         op.execute("INSERT INTO job_fts (job_fts) VALUES ('rebuild')")
