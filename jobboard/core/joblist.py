@@ -31,8 +31,6 @@ SEARCH_MAX_TERMS = 8
 SEARCH_TERM_CHARS = 64
 SEARCH_COUNT_CAP = 1000
 MAX_OFFSET = 10_000  # page numbers without a cursor (old links, REST `page`) stop here
-# Same text as in migration 0008: the query must use the expression the GIN index is on.
-TITLE_TSV_PG = "to_tsvector('simple', translate(title, '_.-/\\:;,+&|()[]', '               '))"
 
 
 class ListError(ValueError):
@@ -239,7 +237,7 @@ def list_page(
                 Job.owner_id == owner_id, *(getattr(Job, n) == v for n, v in filters.items())
             )
             if words:
-                tsq = text(f"{TITLE_TSV_PG} @@ to_tsquery('simple', :tsq)")
+                tsq = text("job.title_tsv @@ to_tsquery('simple', :tsq)")
                 query = query.where(tsq.bindparams(tsq=_tsquery(words)))
                 total = _pg_estimate(session, query)
             if key is not None:

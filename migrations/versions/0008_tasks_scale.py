@@ -8,12 +8,11 @@ Create Date: 2026-11-26 15:40:00
 - `job_count` holds how many jobs each owner has per (status, kind); triggers on `job` keep it,
   so totals and the active-jobs badge read a handful of rows instead of counting a million.
 - Title search: SQLite FTS5 (external content on `job`: title plus status and kind, so a
-  filtered search is one index query; rowid order = insertion order), PostgreSQL a GIN index
-  over the title's `tsvector`.
+  filtered search is one index query; rowid order = insertion order), PostgreSQL a stored
+  generated `title_tsv` column (PostgreSQL only: the model does not name it) with a GIN index.
 
-Frozen copies of the SQL in `jobboard.core.joblist` (TITLE_TSV_PG): the query must use the very
-expression the index was built on. NB on SQLite: a later batch migration that rebuilds `job`
-drops its triggers; such a migration must create them again (call `_sqlite_triggers`).
+NB on SQLite: a later batch migration that rebuilds `job` drops its triggers; such a migration
+must create them again (call `_sqlite_triggers`).
 """
 
 import sqlalchemy as sa
@@ -38,7 +37,7 @@ OLD_INDEXES = {
     "ix_job_owner_status_created": ["owner_id", "status", "created_at"],
     "ix_job_owner_kind_created": ["owner_id", "kind", "created_at"],
 }
-# Same text as jobboard.core.joblist.TITLE_TSV_PG.
+# Title words as `jobboard.core.joblist.search_terms` makes them: file names split at _ . - / …
 TITLE_TSV_PG = "to_tsvector('simple', translate(title, '_.-/\\:;,+&|()[]', '               '))"
 
 SQLITE_TRIGGERS = (
@@ -147,7 +146,13 @@ def upgrade() -> None:
         op.execute(PG_COUNT_FUNCTION)
         for ddl in PG_TRIGGERS:
             op.execute(ddl)
-        op.execute(f"CREATE INDEX ix_job_title_search ON job USING gin (({TITLE_TSV_PG}))")
+        # Stored, so a row the planner checks one by one (owner's newest first) costs a read,
+        # not a to_tsvector() of its title.
+        op.execute(
+            f"ALTER TABLE job ADD COLUMN title_tsv tsvector GENERATED ALWAYS AS ({TITLE_TSV_PG}) "
+            "STORED"
+        )
+        op.execute("CREATE INDEX ix_job_title_search ON job USING gin (title_tsv)")
         op.execute("ANALYZE job")
 
 
@@ -159,6 +164,7 @@ def downgrade() -> None:
         op.execute("DROP TABLE IF EXISTS job_fts")
     else:
         op.execute("DROP INDEX IF EXISTS ix_job_title_search")
+        op.execute("ALTER TABLE job DROP COLUMN IF EXISTS title_tsv")
         for name in ("job_count_ins", "job_count_del", "job_count_upd"):
             op.execute(f"DROP TRIGGER IF EXISTS {name} ON job")
         op.execute("DROP FUNCTION IF EXISTS job_count_keep()")
