@@ -138,12 +138,13 @@ def browser_breakdown_markdown(infos: list[dict]) -> list[str]:
     return out
 
 
-def write_doc(section: str, path: Path = DOC) -> Path:
+def write_doc(section: str, path: Path = DOC, *, start: str = START, end: str = END) -> Path:
+    """Replace the part between `start` and `end` (appended at the end when missing)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = path.read_text() if path.exists() else _TEMPLATE
-    if START not in text or END not in text:
-        text = text.rstrip() + f"\n\n{START}\n{END}\n"
-    head, rest = text.split(START, 1)
-    _old, tail = rest.split(END, 1)
-    path.write_text(f"{head}{START}\n{section}\n{END}{tail}")
+    if start not in text or end not in text:
+        text = text.rstrip() + f"\n\n{start}\n{end}\n"
+    head, rest = text.split(start, 1)
+    _old, tail = rest.split(end, 1)
+    path.write_text(f"{head}{start}\n{section}\n{end}{tail}")
     return path
