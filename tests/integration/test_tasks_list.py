@@ -281,3 +281,37 @@ def test_search_index_and_counts_follow_renames_and_deletes(db: str, owner: str)
             check = session.exec(text("INSERT INTO job_fts(job_fts) VALUES('integrity-check')"))
             assert check is not None
     assert list_page(owner, q="after").jobs == [] and list_page(owner).total == 0
+
+
+def test_migration_backfills_counts_and_search_and_goes_back(tmp_path) -> None:
+    """0008 on a table that already has jobs: counts and the search index cover them."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from jobboard.core.db import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0005")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for i, status in enumerate(["completed", "failed", "queued"]):
+            conn.execute(
+                text(
+                    "INSERT INTO job (id, owner_id, kind, title, status, params, progress_data, "
+                    "version, created_at, updated_at) VALUES (:id, 'old-owner', 'product_upload', "
+                    ":title, :status, '{}', '{}', 0, '2025-01-01 00:00:0' || :i || '.000000', "
+                    "'2025-01-01 00:00:00.000000')"
+                ),
+                {"id": f"job-{i}", "title": f"old_file-{i}.csv", "status": status, "i": i},
+            )
+    command.upgrade(cfg, "head")
+    with engine.begin() as conn:
+        counts = dict(conn.execute(text("SELECT status, n FROM job_count")).all())
+        found = conn.execute(
+            text("SELECT rowid FROM job_fts WHERE job_fts MATCH 'title : \"file\"'")
+        ).all()
+    assert counts == {"completed": 1, "failed": 1, "queued": 1} and len(found) == 3
+    command.downgrade(cfg, "0005")
+    command.upgrade(cfg, "head")
+    engine.dispose()
