@@ -111,9 +111,15 @@ def _fts5_query(words: list[str], filters: dict[str, str]) -> str:
     return " AND ".join(parts)
 
 
-def _tsquery(words: list[str]) -> str:
-    # Words are letters and digits only; quoting them keeps the tsquery parser literal.
-    return " & ".join(f"'{w}'" for w in words)
+def _tsquery(words: list[str], filters: dict[str, str]) -> str:
+    """Words are letters and digits only; quoting them keeps the tsquery parser literal.
+    Filters become the status / kind lexemes `title_tsv` holds (migration 0008)."""
+    terms = list(words)
+    if "status" in filters:
+        terms.append("zzstatus" + filters["status"])
+    if "kind" in filters:
+        terms.append("zzkind" + filters["kind"].replace("_", ""))
+    return " & ".join(f"'{t}'" for t in terms)
 
 
 def _sqlite(session: Session) -> bool:
@@ -238,7 +244,7 @@ def list_page(
             )
             if words:
                 tsq = text("job.title_tsv @@ to_tsquery('simple', :tsq)")
-                query = query.where(tsq.bindparams(tsq=_tsquery(words)))
+                query = query.where(tsq.bindparams(tsq=_tsquery(words, filters)))
                 total = _pg_estimate(session, query)
             if key is not None:
                 query = query.where(_after(key, going_newer))

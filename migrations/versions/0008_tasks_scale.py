@@ -38,7 +38,12 @@ OLD_INDEXES = {
     "ix_job_owner_kind_created": ["owner_id", "kind", "created_at"],
 }
 # Title words as `jobboard.core.joblist.search_terms` makes them: file names split at _ . - / …
-TITLE_TSV_PG = "to_tsvector('simple', translate(title, '_.-/\\:;,+&|()[]', '               '))"
+# Plus a status and a kind lexeme, so the GIN index also answers a search's filters (the
+# planner otherwise walks every failed job of the account to find "shop" among them).
+TITLE_TSV_PG = (
+    "to_tsvector('simple', translate(title, '_.-/\\:;,+&|()[]', '               ')) || "
+    "to_tsvector('simple', 'zzstatus' || status || ' zzkind' || replace(kind, '_', ''))"
+)
 
 SQLITE_TRIGGERS = (
     """CREATE TRIGGER job_count_ai AFTER INSERT ON job BEGIN
