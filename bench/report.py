@@ -148,9 +148,18 @@ def markers(key: str = "results") -> tuple[str, str]:
     )
 
 
-def write_doc(section: str, path: Path = DOC, key: str = "results") -> Path:
-    """Replace the generated part `key` (appended at the end of the file if missing)."""
-    start, end = markers(key)
+def write_doc(
+    section: str,
+    path: Path = DOC,
+    key: str = "results",
+    *,
+    start: str | None = None,
+    end: str | None = None,
+) -> Path:
+    """Replace the generated part `key`, or the part between `start` and `end` (appended at
+    the end of the file if missing)."""
+    if start is None or end is None:
+        start, end = markers(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = path.read_text() if path.exists() else _TEMPLATE
     if start not in text or end not in text:

@@ -24,6 +24,7 @@ from bench import (
     pg_upload,
     reporter_cost,
     sse_latency,
+    tasks_scale,
     upload_throughput,
     webhooks,
 )
@@ -32,7 +33,17 @@ from bench.common import Result, log, machine_info
 from bench.cpu import wait_for_quiet
 from bench.report import browser_breakdown_markdown, console_table, results_markdown, write_doc
 
-BENCHES = ("reporter", "upload", "control", "sse", "webhooks", "stats", "browser", "pg-upload")
+BENCHES = (
+    "reporter",
+    "upload",
+    "control",
+    "sse",
+    "webhooks",
+    "stats",
+    "browser",
+    "pg-upload",
+    "tasks",
+)
 # Written to a part of docs/BENCHMARKS.md of their own, so running one alone keeps the rest.
 OWN_SECTION = ("pg-upload",)
 
@@ -109,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                 res = pg_upload.run(args.quick, args.keep)
             elif name == "sse":
                 res = sse_latency.run(args.quick, args.keep)
+            elif name == "tasks":
+                res = tasks_scale.run(args.quick, args.keep)
             else:
                 res, more = browser_latency.run(
                     args.quick,

@@ -61,8 +61,28 @@ def _offline_indicator() -> rx.Component:
     )
 
 
+def _loading_indicator() -> rx.Component:
+    """Before the first snapshot: a placeholder, never a false "No active jobs"."""
+    return rx.skeleton(
+        rx.button(
+            rx.icon("loader-circle", size=16),
+            rx.text("Active jobs"),
+            variant="soft",
+            color_scheme="gray",
+            id="active-jobs-indicator",
+            custom_attrs={"data-loading": "true"},
+            aria_label="Loading the active jobs",
+            disabled=True,
+        ),
+    )
+
+
 def active_jobs_indicator() -> rx.Component:
-    return rx.cond(offline, _offline_indicator(), _online_indicator())
+    return rx.cond(
+        offline,
+        _offline_indicator(),
+        rx.cond(S.loaded, _online_indicator(), _loading_indicator()),
+    )
 
 
 def _online_indicator() -> rx.Component:

@@ -18,7 +18,7 @@ from rq.timeouts import JobTimeoutException
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from jobboard.core import events, metrics, stats
+from jobboard.core import events, joblist, metrics, stats
 from jobboard.core.db import get_engine, session_scope
 from jobboard.core.errors import failure_details, relative_paths
 from jobboard.core.format import count
@@ -553,22 +553,10 @@ def list_jobs(
     offset: int = 0,
     limit: int = 20,
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of the owner's jobs, newest first, and the total that match."""
-    conditions = [Job.owner_id == owner_id]
-    if status:
-        conditions.append(Job.status == status)
-    if kind:
-        conditions.append(Job.kind == kind)
-    with session_scope() as session:
-        total = session.exec(select(func.count()).select_from(Job).where(*conditions)).one()
-        rows = session.exec(
-            select(Job)
-            .where(*conditions)
-            .order_by(col(Job.created_at).desc(), col(Job.id).desc())
-            .offset(offset)
-            .limit(limit)
-        ).all()
-    return _with_live(list(rows)), int(total)
+    """One page of the owner's jobs, newest first, and the total that match (see
+    `joblist.list_page` for cursors and search)."""
+    page = joblist.list_page(owner_id, status=status, kind=kind, offset=offset, limit=limit)
+    return page.jobs, page.total
 
 
 def changed_since(owner_id: str, since: datetime, *, limit: int = 500) -> list[dict[str, Any]]:
@@ -619,11 +607,7 @@ def active_jobs(owner_id: str, *, limit: int = 8) -> tuple[list[dict[str, Any]],
 
 def count_active(owner_id: str, *, kind: str | None = None) -> int:
     """How many of the owner's jobs (of one kind, if given) are queued or processing."""
-    conditions = [Job.owner_id == owner_id, col(Job.status).in_(JobStatus.ACTIVE)]
-    if kind:
-        conditions.append(Job.kind == kind)
-    with session_scope() as session:
-        return int(session.exec(select(func.count()).select_from(Job).where(*conditions)).one())
+    return joblist.count_active(owner_id, kind=kind)
 
 
 def active_counts() -> dict[tuple[str, str], int]:

@@ -59,10 +59,14 @@ class Job(SQLModel, table=True):
     """One long-running job; its id is also the RQ job id."""
 
     __table_args__ = (
-        # The Tasks list filters by owner (+ status / kind) and sorts newest first.
-        Index("ix_job_owner_created", "owner_id", "created_at"),
-        Index("ix_job_owner_status_created", "owner_id", "status", "created_at"),
-        Index("ix_job_owner_kind_created", "owner_id", "kind", "created_at"),
+        # The Tasks list filters by owner (+ status / kind) and pages newest first by the
+        # keyset (created_at, id): each filter has an index that ends in that key.
+        Index("ix_job_owner_created", "owner_id", "created_at", "id"),
+        Index("ix_job_owner_status_created", "owner_id", "status", "created_at", "id"),
+        Index("ix_job_owner_kind_created", "owner_id", "kind", "created_at", "id"),
+        Index("ix_job_owner_status_kind_created", "owner_id", "status", "kind", "created_at", "id"),
+        # Queue positions' "starts in about …" read the newest completed jobs of a kind.
+        Index("ix_job_kind_status_completed", "kind", "status", "completed_at"),
         # The watchdog (every second) and retention look up jobs by status for every owner.
         Index("ix_job_status_created", "status", "created_at"),
     )
@@ -87,6 +91,18 @@ class Job(SQLModel, table=True):
     started_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
     completed_at: datetime | None = None
+
+
+class JobCount(SQLModel, table=True):
+    """How many jobs an owner has per (status, kind), kept by database triggers on `job`
+    (migration 0008), so the Tasks totals and the active-jobs badge never count rows."""
+
+    __tablename__ = "job_count"
+
+    owner_id: str = Field(primary_key=True, max_length=64)
+    status: str = Field(primary_key=True, max_length=16)
+    kind: str = Field(primary_key=True, max_length=32)
+    n: int = 0
 
 
 class Product(SQLModel, table=True):

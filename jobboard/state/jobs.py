@@ -4,84 +4,236 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import Any, ClassVar
+import logging
+from typing import Any
+from urllib.parse import urlencode
 
 import reflex as rx
 from reflex.event import EventSpec
 
 from jobboard.core.events import supersedes
 from jobboard.core.format import count, human_size, plural
-from jobboard.core.jobs import add_queue_positions, get_job, list_jobs
+from jobboard.core.joblist import SEARCH_MAX_CHARS, JobPage, ListError, list_page
+from jobboard.core.jobs import KINDS, add_queue_positions, get_job
 from jobboard.core.models import JobStatus
 from jobboard.core.products import update_fields
 from jobboard.state import live
-from jobboard.state.paging import PagedState
 from jobboard.state.rows import JobRow, job_row
 from jobboard.state.session import owner_of, token_of
 
 PAGE_SIZE = 20
 ALL = "all"
+log = logging.getLogger(__name__)
 
 
 def _event_job(event: dict[str, Any]) -> dict[str, Any]:
     return event["job"] | {"version": event["version"]}
 
 
-class TasksState(PagedState, rx.State):
-    page_size: ClassVar[int] = PAGE_SIZE
+def tasks_url(
+    *,
+    status: str = ALL,
+    kind: str = ALL,
+    q: str = "",
+    page: int = 1,
+    before: str = "",
+    after: str = "",
+) -> str:
+    """The Tasks page's address for a view: filters, search and page (with its cursor)."""
+    params = {
+        "status": "" if status == ALL else status,
+        "kind": "" if kind == ALL else kind,
+        "q": q,
+        "page": str(page) if page > 1 else "",
+        "before": before if page > 1 else "",
+        "after": after if page > 1 else "",
+    }
+    query = urlencode({k: v for k, v in params.items() if v})
+    return "/tasks" + (f"?{query}" if query else "")
+
+
+class TasksState(rx.State):
+    """The Tasks list; its view (filters, search, page) lives in the address, so back,
+    reload and a shared link show the same list. Handlers change the address; `load`
+    (on_load, run for every address) reads it and fetches off the event loop."""
 
     rows: list[JobRow] = []
     status_filter: str = ALL
     kind_filter: str = ALL
+    query: str = ""  # the search shown (from the address)
+    page: int = 1
+    total: int = 0
+    total_exact: bool = True
+    total_is: str = "exact"  # or "at_least" / "about" (a big search; see joblist.JobPage)
+    older: str = ""  # cursor of the next (older) page; "" at the end
+    newer: str = ""  # cursor of the previous (newer) page; "" on the first page
+    cursor: str = ""  # the cursor this page was read from ("" = the first page)
+    message: str = ""  # why the address could not be used as it is (bad cursor, search)
+    loaded: bool = False  # False until the first snapshot: skeleton rows, not "no jobs"
+    loading: bool = False
 
-    def _filters(self) -> dict[str, str | None]:
+    @rx.var
+    def total_text(self) -> str:
+        noun = "job" if self.total == 1 else "jobs"
+        if self.total_is == "at_least":
+            return f"more than {self.total:,} jobs"
+        if self.total_is == "about":
+            return f"about {self.total:,} {noun}"
+        return f"{self.total:,} {noun}"
+
+    @rx.var
+    def page_text(self) -> str:
+        if not self.total_exact:
+            return f"Page {self.page:,}"
+        pages = max(1, -(-self.total // PAGE_SIZE))
+        return f"Page {min(self.page, pages):,} of {pages:,}"
+
+    @rx.var
+    def filtered(self) -> bool:
+        return bool(self.query) or self.status_filter != ALL or self.kind_filter != ALL
+
+    def _url(self, **changes: Any) -> str:
+        view: dict[str, Any] = {
+            "status": self.status_filter,
+            "kind": self.kind_filter,
+            "q": self.query,
+        }
+        return tasks_url(**(view | changes))
+
+    def _read_address(self) -> dict[str, Any]:
+        params = self.router.url.query_parameters
+        status = params.get("status") or ALL
+        kind = params.get("kind") or ALL
+        try:
+            page = max(1, min(int(params.get("page") or 1), 10**9))
+        except ValueError:
+            page = 1
         return {
-            "status": None if self.status_filter == ALL else self.status_filter,
-            "kind": None if self.kind_filter == ALL else self.kind_filter,
+            "status": status if status in JobStatus.ALL else ALL,
+            "kind": kind if kind in KINDS else ALL,
+            "q": (params.get("q") or "").strip(),
+            "page": page,
+            "before": params.get("before") or "",
+            "after": params.get("after") or "",
         }
 
-    def _fetch(self, owner: str) -> tuple[list[dict[str, Any]], int]:
-        return list_jobs(owner, offset=self.offset, limit=self.page_size, **self._filters())
+    def _fetch(self, owner: str, view: dict[str, Any]) -> tuple[JobPage, str]:
+        """Read the page (in a worker thread); a view the list cannot use gives the nearest
+        one it can (the first page, or no search) and says why."""
+        filters = {
+            "status": None if view["status"] == ALL else view["status"],
+            "kind": None if view["kind"] == ALL else view["kind"],
+        }
+        offset = 0
+        if view["page"] > 1 and not (view["before"] or view["after"]):
+            offset = (view["page"] - 1) * PAGE_SIZE  # a page number without a cursor
+        try:
+            return list_page(
+                owner,
+                q=view["q"],
+                before=view["before"] or None,
+                after=view["after"] or None,
+                offset=offset,
+                limit=PAGE_SIZE,
+                **filters,
+            ), ""
+        except ListError as exc:
+            message = str(exc)
+        try:  # keep the search, drop the page
+            return list_page(owner, q=view["q"], limit=PAGE_SIZE, **filters), message
+        except ListError:
+            return list_page(owner, limit=PAGE_SIZE, **filters), message
 
-    def _show_page(self, result: tuple[list[dict[str, Any]], int]) -> None:
-        jobs, total = result
-        self.rows = [job_row(job) for job in jobs]
-        self.total = total
+    def _show(self, view: dict[str, Any], found: JobPage, message: str) -> None:
+        self.status_filter, self.kind_filter, self.query = view["status"], view["kind"], view["q"]
+        first = not found.newer
+        self.page = 1 if first else view["page"]
+        self.cursor = "" if first else (view["before"] or view["after"])
+        self.rows = [job_row(job) for job in found.jobs]
+        self.total, self.total_exact, self.total_is = found.total, found.total_exact, found.total_is
+        self.older, self.newer = found.older or "", found.newer or ""
+        self.message = message
 
     @rx.event
-    async def load(self) -> None:
+    async def load(self):
         # Watch first, then read: events racing the read wait for this handler's lock.
-        live.watch(owner_of(self), token_of(self), "page", TasksState)
-        await self._reload()
+        owner = owner_of(self)
+        live.watch(owner, token_of(self), "page", TasksState)
+        view = self._read_address()
+        self.loading = True
+        yield
+        try:
+            found, message = await asyncio.to_thread(self._fetch, owner, view)
+        except Exception:
+            log.exception("the Tasks list could not be read")
+            self.loading = False
+            yield rx.toast.error("The list could not be read; reload the page in a moment.")
+            return
+        self._show(view, found, message)
+        self.loaded, self.loading = True, False
 
     @rx.event
-    async def set_status_filter(self, value: str) -> None:
-        self.status_filter, self.page = value, 1
-        await self._reload()
+    def set_status_filter(self, value: str) -> EventSpec:
+        return rx.redirect(self._url(status=value))
 
     @rx.event
-    async def set_kind_filter(self, value: str) -> None:
-        self.kind_filter, self.page = value, 1
-        await self._reload()
+    def set_kind_filter(self, value: str) -> EventSpec:
+        return rx.redirect(self._url(kind=value))
 
-    def _refresh_queue_positions(self) -> None:
+    @rx.event
+    def search(self, form: dict[str, Any]) -> EventSpec | None:
+        q = str(form.get("q") or "").strip()
+        if len(q) > SEARCH_MAX_CHARS:
+            self.message = f"Search for at most {SEARCH_MAX_CHARS} characters."
+            return None
+        return rx.redirect(self._url(q=q))
+
+    @rx.event
+    def clear_search(self) -> EventSpec:
+        return rx.redirect(self._url(q=""))
+
+    @rx.event
+    def clear_filters(self) -> EventSpec:
+        return rx.redirect(tasks_url())
+
+    @rx.event
+    def next_page(self) -> EventSpec | None:
+        if not self.older:
+            return None
+        return rx.redirect(self._url(page=self.page + 1, before=self.older))
+
+    @rx.event
+    def prev_page(self) -> EventSpec | None:
+        if not self.newer:
+            return None
+        return rx.redirect(self._url(page=max(1, self.page - 1), after=self.newer))
+
+    @rx.event
+    async def refresh_queue_positions(self) -> None:
+        """Where queued rows stand in line (Redis and the DB: read in a worker thread)."""
         queued = [
             {"id": r.id, "kind": r.kind, "status": r.status, "progress_data": {}}
             for r in self.rows
             if r.status == JobStatus.QUEUED
         ]
-        add_queue_positions(queued)
+        if not queued:
+            return
+        await asyncio.to_thread(add_queue_positions, queued)
         steps = {j["id"]: j["progress_data"].get("current_step") for j in queued}
         for index, row in enumerate(self.rows):
-            if steps.get(row.id) and steps[row.id] != row.step:
+            if steps.get(row.id) and steps[row.id] != row.step and row.status == JobStatus.QUEUED:
                 self.rows[index] = dataclasses.replace(row, step=steps[row.id])
 
-    def apply_job_events(self, batch: list[dict[str, Any]]) -> None:
-        """Apply a batch; the rows var is assigned once, so the browser gets one small delta."""
+    def apply_job_events(self, batch: list[dict[str, Any]]) -> list[EventSpec]:
+        """Apply a batch; the rows var is assigned once, so the browser gets one small delta.
+        Runs on the event loop: nothing here reads the database or Redis."""
         rows = list(self.rows)
         position = {row.id: i for i, row in enumerate(rows)}
         changed = line_moved = False
-        filters = self._filters()
+        filters = {
+            "status": None if self.status_filter == ALL else self.status_filter,
+            "kind": None if self.kind_filter == ALL else self.kind_filter,
+        }
         for event in batch:
             job = _event_job(event)
             line_moved |= job["status"] != JobStatus.QUEUED
@@ -91,10 +243,11 @@ class TasksState(PagedState, rx.State):
                     rows[i] = job_row(job)
                     changed = True
                 continue
-            if any(value and job[name] != value for name, value in filters.items()):
-                continue
-            # A job newer than the top row belongs at the top of page 1.
-            if self.page == 1 and (not rows or job["created_at"] >= rows[0].created_at):
+            if self.query or any(value and job[name] != value for name, value in filters.items()):
+                continue  # a search is read again on demand, not guessed from a title here
+            # A job newer than the top row belongs at the top of the first page.
+            on_top = not rows or job["created_at"] >= rows[0].created_at
+            if self.loaded and not self.newer and on_top:
                 rows = [job_row(job), *rows[: PAGE_SIZE - 1]]
                 position = {row.id: n for n, row in enumerate(rows)}
                 self.total += 1
@@ -102,7 +255,8 @@ class TasksState(PagedState, rx.State):
         if changed:
             self.rows = rows
         if line_moved and any(r.status == JobStatus.QUEUED for r in rows):
-            self._refresh_queue_positions()
+            return [TasksState.refresh_queue_positions]
+        return []
 
 
 @dataclasses.dataclass

@@ -121,7 +121,7 @@ def test_every_open_tab_follows_the_job(
         pages = [ctx.new_page() for ctx in contexts]
         for tab in pages:
             tab.goto(f"{app_url}/tasks")
-            expect(tab.locator("#total-count")).to_be_visible()
+            expect(tab.locator("#total-count")).to_be_visible(timeout=30_000)  # first snapshot
         data = "sku,title\n" + "".join(f"M-{i},Tab test {i}\n" for i in range(50_000))
         path = tmp_path / "tabs.csv"
         path.write_text(data)

@@ -154,7 +154,7 @@ def make_job(owner: str, status: str, kind: str = "export_catalog", **values: An
         id=str(uuid.uuid4()),
         owner_id=owner,
         kind=kind,
-        title=f"{status} {kind}",
+        title=values.pop("title", f"{status} {kind}"),
         status=status,
         params=values.pop("params", {"format": "plain"}),
         created_at=now,
@@ -196,12 +196,29 @@ def test_upload_follow_list_and_latest(alice: httpx.Client) -> None:
 
     listed = alice.get("/api/v1/jobs").json()
     assert [j["id"] for j in listed["jobs"]] == [second["id"], first["id"]]
-    assert listed["pagination"] == {"total": 2, "page": 1, "limit": 20, "pages": 1}
+    assert listed["pagination"] == {
+        "total": 2,
+        "page": 1,
+        "limit": 20,
+        "pages": 1,
+        "total_exact": True,
+        "older": None,
+        "newer": None,
+    }
     assert listed["running_count"] == 0
 
     page2 = alice.get("/api/v1/jobs", params={"page": 2, "limit": 1}).json()
     assert [j["id"] for j in page2["jobs"]] == [first["id"]]
-    assert page2["pagination"] == {"total": 2, "page": 2, "limit": 1, "pages": 2}
+    assert page2["pagination"] | {"newer": "…"} == {
+        "total": 2,
+        "page": 2,
+        "limit": 1,
+        "pages": 2,
+        "total_exact": True,
+        "older": None,
+        "newer": "…",
+    }
+    assert page2["pagination"]["newer"], "a page number still links to the newer page"
     beyond = alice.get("/api/v1/jobs", params={"page": 3, "limit": 1}).json()
     assert beyond["jobs"] == [] and beyond["pagination"]["total"] == 2
 
@@ -213,6 +230,9 @@ def test_upload_follow_list_and_latest(alice: httpx.Client) -> None:
         "page": 1,
         "limit": 20,
         "pages": 0,
+        "total_exact": True,
+        "older": None,
+        "newer": None,
     }
 
     latest = alice.get("/api/v1/jobs/latest", params={"kind": "product_upload"}).json()
@@ -465,6 +485,54 @@ def test_hostile_list_params(alice: httpx.Client, query: dict[str, str]) -> None
     assert response.status_code == 422, response.text
     detail = response.json()["detail"]
     assert next(iter(query)) in detail and "<script>" not in detail
+
+
+def test_cursor_pages_and_search(alice: httpx.Client, bob: httpx.Client) -> None:
+    owner = alice.user.id  # type: ignore[attr-defined]
+    made = [make_job(owner, JobStatus.COMPLETED, title=f"report-{i}.csv") for i in range(5)]
+    make_job(bob.user.id, JobStatus.COMPLETED, title="report-bob.csv")  # type: ignore[attr-defined]
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2} | ({"before": cursor} if cursor else {})
+        body = alice.get("/api/v1/jobs", params=params).json()
+        seen += [j["id"] for j in body["jobs"]]
+        cursor = body["pagination"]["older"]
+        if not cursor:
+            break
+        make_job(owner, JobStatus.COMPLETED, title="arrived meanwhile.csv")
+    assert seen == made[::-1], "every job once, newest first, while new ones arrive"
+    back = alice.get("/api/v1/jobs", params={"limit": 2, "after": body["pagination"]["newer"]})
+    assert back.status_code == 200 and len(back.json()["jobs"]) == 2
+
+    found = alice.get("/api/v1/jobs", params={"q": "report"}).json()
+    assert {j["id"] for j in found["jobs"]} == set(made)
+    assert found["pagination"]["total"] == 5 and found["pagination"]["total_exact"] is True
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"before": "garbage"},
+        {"after": "eyJ0IjogMX0"},
+        {"before": "x" * 401},
+        {"q": "x" * 10_000},
+        {"q": '"*" ()'},
+        {"before": "a", "after": "b"},
+        {"page": "5000", "limit": "100"},
+    ],
+)
+def test_hostile_cursor_and_search(alice: httpx.Client, query: dict[str, str]) -> None:
+    response = alice.get("/api/v1/jobs", params=query)
+    assert response.status_code == 422, response.text
+    assert_no_leak(response)
+    assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("q", ['"', "a OR b", "NEAR(a b)", "owner_id:*", "🙂", "'; --", "\\"])
+def test_odd_searches_answer(alice: httpx.Client, q: str) -> None:
+    response = alice.get("/api/v1/jobs", params={"q": q})
+    assert response.status_code in (200, 422), response.text
+    assert_no_leak(response)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, Response
 
 from jobboard.api.v1.deps import CurrentUser
 from jobboard.api.v1.schemas import Job, JobAccepted, JobPage, Kind, LatestJob, Pagination, Status
-from jobboard.core import jobs
+from jobboard.core import joblist, jobs
 from jobboard.core.exports import export_file
 from jobboard.core.hub import RESUBSCRIBED, Overflow, get_hub
 from jobboard.core.models import JobStatus
@@ -37,23 +37,57 @@ def _found(job_id: str, owner_id: str) -> dict[str, Any]:
     return job
 
 
-@router.get("", response_model=JobPage, summary="List your jobs, newest first")
+@router.get(
+    "",
+    response_model=JobPage,
+    responses={422: {"description": "a bad cursor, search or page"}},
+    summary="List your jobs, newest first",
+    description="Page with `pagination.older` (pass it as `before`) and `pagination.newer` "
+    "(pass it as `after`): cursors stay right while new jobs arrive, and every page costs the "
+    f"same. `page` still works up to offset {joblist.MAX_OFFSET:,}. `q` searches titles and "
+    "file names (words, prefix match); a search's total is exact up to "
+    f"{joblist.SEARCH_COUNT_CAP:,}, beyond that `total_exact` is false.",
+)
 def list_jobs(
     user: CurrentUser,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     status: Status | None = None,
     kind: Kind | None = None,
+    q: Annotated[str, Query(max_length=joblist.SEARCH_MAX_CHARS, description="search")] = "",
+    before: Annotated[str | None, Query(max_length=400, description="cursor: older jobs")] = None,
+    after: Annotated[str | None, Query(max_length=400, description="cursor: newer jobs")] = None,
 ) -> dict[str, Any]:
-    rows, total = jobs.list_jobs(
-        user.id,
-        status=status.value if status else None,
-        kind=kind.value if kind else None,
-        offset=(page - 1) * limit,
+    if before and after:
+        raise HTTPException(422, "give `before` or `after`, not both")
+    try:
+        found = joblist.list_page(
+            user.id,
+            status=status.value if status else None,
+            kind=kind.value if kind else None,
+            q=q,
+            before=before,
+            after=after,
+            offset=0 if before or after else (page - 1) * limit,
+            limit=limit,
+        )
+    except joblist.ListError as exc:
+        raise HTTPException(422, str(exc)) from None
+    total = found.total
+    pagination = Pagination(
+        total=total,
+        page=page,
         limit=limit,
+        pages=math.ceil(total / limit),
+        total_exact=found.total_exact,
+        older=found.older,
+        newer=found.newer,
     )
-    pagination = Pagination(total=total, page=page, limit=limit, pages=math.ceil(total / limit))
-    return {"jobs": rows, "pagination": pagination, "running_count": jobs.count_active(user.id)}
+    return {
+        "jobs": found.jobs,
+        "pagination": pagination,
+        "running_count": jobs.count_active(user.id),
+    }
 
 
 @router.get("/latest", response_model=LatestJob, summary="Your newest job (of one kind)")

@@ -89,10 +89,13 @@ class Job(BaseModel):
 
 
 class Pagination(BaseModel):
-    total: int
+    total: int = Field(description="jobs that match (at least this many if not `total_exact`)")
     page: int
     limit: int
     pages: int
+    total_exact: bool = True
+    older: str | None = Field(None, description="cursor of the next page: pass as `before`")
+    newer: str | None = Field(None, description="cursor of the previous page: pass as `after`")
 
 
 class JobPage(BaseModel):
