@@ -91,6 +91,12 @@ class Product(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("owner_id", "key", name="uq_product_owner_key"),
         Index("ix_product_owner_updated", "owner_id", "updated_at"),
+        # Filters and sorts of the Products page (migration 0009; search has its own index).
+        Index("ix_product_owner_vendor", "owner_id", "vendor", "updated_at"),
+        Index("ix_product_owner_type", "owner_id", "product_type", "updated_at"),
+        Index("ix_product_owner_category", "owner_id", "category", "updated_at"),
+        Index("ix_product_owner_title", "owner_id", "title"),
+        Index("ix_product_owner_price", "owner_id", "price"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
