@@ -36,9 +36,12 @@ SORTS: dict[str, str] = {
 }
 DEFAULT_SORT = "updated"
 FILTER_FIELDS = ("vendor", "product_type", "category")
-PG_SEARCH_EXPR = "to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(sku, ''))"
+PG_SEARCH_EXPR = (
+    "to_tsvector('simple', regexp_replace("
+    "coalesce(title, '') || ' ' || coalesce(sku, ''), '[[:punct:]]+', ' ', 'g'))"
+)
 
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: both indexes split on the rest
 
 
 class BadFilter(ValueError):

@@ -49,7 +49,10 @@ SQLITE_DOWN = [
     "DROP TRIGGER IF EXISTS product_fts_ai",
     "DROP TABLE IF EXISTS product_fts",
 ]
-PG_SEARCH = "to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(sku, ''))"
+PG_SEARCH = (
+    "to_tsvector('simple', regexp_replace("
+    "coalesce(title, '') || ' ' || coalesce(sku, ''), '[[:punct:]]+', ' ', 'g'))"
+)
 
 
 def upgrade() -> None:
