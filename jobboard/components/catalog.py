@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-from jobboard.components.layout import pager
 from jobboard.state.products import ANY, SORTS, ProductRow, ProductsState
 
 S = ProductsState
@@ -77,7 +76,7 @@ def selection_bar() -> rx.Component:
         rx.text(
             rx.cond(
                 S.all_matching,
-                rx.fragment("All ", S.total.to_string(), " matching products are selected."),
+                rx.fragment("All matching products are selected (", S.total_text, ")."),
                 rx.fragment(S.selected_ids.length().to_string(), " selected."),
             ),
             size="2",
@@ -86,9 +85,9 @@ def selection_bar() -> rx.Component:
         rx.cond(
             S.page_selected & ~S.all_matching & (S.total > S.rows.length()),
             rx.button(
-                "Select all ",
-                S.total.to_string(),
-                " matching",
+                "Select all matching (",
+                S.total_text,
+                ")",
                 variant="soft",
                 size="1",
                 on_click=S.select_all_matching,
@@ -162,6 +161,33 @@ def empty_state() -> rx.Component:
     )
 
 
+def catalog_pager() -> rx.Component:
+    """Previous / next, the page, and the total ("more than 10,000" past the counting cap)."""
+    return rx.hstack(
+        rx.text(S.total_text, color_scheme="gray", size="2", id="total-count"),
+        rx.spacer(),
+        rx.button(
+            "Previous", on_click=S.prev_page, disabled=S.page <= 1, variant="soft", id="prev-page"
+        ),
+        rx.text(
+            "Page ",
+            S.page.to_string(),
+            rx.cond(S.total_known, " of " + S.page_count.to_string(), ""),
+            size="2",
+        ),
+        rx.button(
+            "Next",
+            on_click=S.next_page,
+            disabled=S.page >= S.page_count,
+            variant="soft",
+            id="next-page",
+        ),
+        align="center",
+        width="100%",
+        spacing="3",
+    )
+
+
 def catalog_table() -> rx.Component:
     """Toolbar, selection, the table (a skeleton until the first page arrives) and pager."""
     header = rx.table.header(
@@ -210,7 +236,7 @@ def catalog_table() -> rx.Component:
         ),
         rx.cond(
             S.loaded,
-            pager(S.page, S.page_count, S.total, S.prev_page, S.next_page, ("product", "products")),
+            catalog_pager(),
         ),
         width="100%",
         spacing="3",

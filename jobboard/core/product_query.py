@@ -151,15 +151,40 @@ def conditions(owner_id: str, flt: ProductFilter) -> list[ColumnElement[bool]]:
 
 
 def _order(sort: str) -> list[Any]:
-    tie = col(Product.id).desc()
     if sort == "title":
         return [col(Product.title), col(Product.id)]
     if sort == "price":
-        # Products without a price last, on both databases.
-        return [col(Product.price).is_(None), col(Product.price), col(Product.id)]
+        return [col(Product.price), col(Product.id)]
     if sort == "price_desc":
-        return [col(Product.price).is_(None), col(Product.price).desc(), tie]
-    return [col(Product.updated_at).desc(), tie]
+        return [col(Product.price).desc(), col(Product.id).desc()]
+    return [col(Product.updated_at).desc(), col(Product.id).desc()]
+
+
+def _page(session: Any, where: list[Any], sort: str, offset: int, limit: int) -> list[Product]:
+    query = select(Product).where(*where).order_by(*_order(sort))
+    return list(session.exec(query.offset(offset).limit(limit)).all())
+
+
+def _price_page(
+    session: Any, where: list[Any], sort: str, offset: int, limit: int
+) -> list[Product]:
+    """Priced products by price, then the unpriced ones — on both databases.
+
+    The databases disagree where NULL sorts, and "NULLS LAST" would cost the (owner, price)
+    index its use; so priced rows come from the index and unpriced rows are appended. Their
+    count is needed only on the page where the priced rows run out.
+    """
+    priced = [*where, col(Product.price).is_not(None)]
+    rows = _page(session, priced, sort, offset, limit)
+    if len(rows) == limit:
+        return rows
+    if rows:
+        start = 0
+    else:
+        counted = select(func.count()).select_from(Product).where(*priced)
+        start = offset - int(session.exec(counted).one())
+    unpriced = [*where, col(Product.price).is_(None)]
+    return rows + _page(session, unpriced, "title", max(0, start), limit - len(rows))
 
 
 def search_products(
@@ -170,23 +195,34 @@ def search_products(
     offset: int = 0,
     limit: int = 25,
     with_total: bool = True,
+    count_cap: int | None = None,
 ) -> tuple[list[Product], int]:
-    """One page of the owner's products matching the filter, and how many match."""
+    """One page of the owner's products matching the filter, and how many match.
+
+    With `count_cap`, counting stops past that many (the total is then `count_cap + 1`):
+    an exact count of a million rows costs more than the page itself.
+    """
     where = conditions(owner_id, flt)
+    sort = parse_sort(sort)
     with session_scope() as session:
-        rows = session.exec(
-            select(Product)
-            .where(*where)
-            .order_by(*_order(parse_sort(sort)))
-            .offset(offset)
-            .limit(limit)
-        ).all()
-        total = count_matching(owner_id, flt, session=session) if with_total else -1
-    return list(rows), total
+        if sort in ("price", "price_desc"):
+            rows = _price_page(session, where, sort, offset, limit)
+        else:
+            rows = _page(session, where, sort, offset, limit)
+        total = count_matching(owner_id, flt, session=session, cap=count_cap) if with_total else -1
+    return rows, total
 
 
-def count_matching(owner_id: str, flt: ProductFilter, *, session: Any = None) -> int:
-    query = select(func.count()).select_from(Product).where(*conditions(owner_id, flt))
+def count_matching(
+    owner_id: str, flt: ProductFilter, *, session: Any = None, cap: int | None = None
+) -> int:
+    """How many products match (at most `cap + 1` when capped)."""
+    where = conditions(owner_id, flt)
+    if cap is None:
+        query = select(func.count()).select_from(Product).where(*where)
+    else:
+        inner = select(Product.id).where(*where).limit(cap + 1).subquery()
+        query = select(func.count()).select_from(inner)
     if session is not None:
         return int(session.exec(query).one())
     with session_scope() as own:

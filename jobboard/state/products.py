@@ -38,6 +38,7 @@ from jobboard.state.paging import PagedState
 from jobboard.state.session import owner_of, token_of
 
 PAGE_SIZE = 25
+COUNT_CAP = 10_000  # past this, "more than 10,000": an exact count would cost more than the page
 MAX_SELECTED = 10_000  # ticked one by one; beyond that, "all matching" is the way
 ANY = "__any__"  # a select's "no filter" item (Radix selects cannot hold "")
 # URL parameter -> filter field
@@ -95,7 +96,12 @@ class ProductsState(PagedState, rx.State):
 
     def _fetch(self, owner: str) -> tuple[list[Any], int]:
         return search_products(
-            owner, self._filter(), sort=self.sort, offset=self.offset, limit=self.page_size
+            owner,
+            self._filter(),
+            sort=self.sort,
+            offset=self.offset,
+            limit=self.page_size,
+            count_cap=COUNT_CAP,
         )
 
     def _show_page(self, result: tuple[list[Any], int]) -> None:
@@ -223,6 +229,16 @@ class ProductsState(PagedState, rx.State):
         """The AI page with this search and these filters (the selection stays in the session)."""
         query = self._url().partition("?")[2]
         return "/ai" + ("?" + query if query else "")
+
+    @rx.var
+    def total_text(self) -> str:
+        if self.total > COUNT_CAP:
+            return f"more than {COUNT_CAP:,} products"
+        return f"{self.total:,} product" + ("" if self.total == 1 else "s")
+
+    @rx.var
+    def total_known(self) -> bool:
+        return self.total <= COUNT_CAP
 
     @rx.var
     def filtered(self) -> bool:

@@ -107,7 +107,17 @@ def check_search(owner: str) -> None:
         "Crème brûlée torch",
         "Red Cotton T-Shirt",
     ]
+    # Price order pages across the priced / unpriced boundary the same as in one go.
+    for sort in ("price", "price_desc"):
+        whole = titles(owner, ProductFilter(), sort=sort, limit=100)
+        paged = [
+            t
+            for n in range(0, 8, 2)
+            for t in titles(owner, ProductFilter(), sort=sort, offset=n, limit=2)
+        ]
+        assert paged[: len(whole)] == whole and whole[-1] == "Crème brûlée torch", sort
     assert count_matching(owner, ProductFilter(vendor="HomeCo")) == 2
+    assert count_matching(owner, ProductFilter(), cap=3) == 4  # "more than 3"
     assert facet_values(owner, "vendor") == ["Acme", "Chef & Co", "HomeCo", "Trail"]
     assert facet_values(owner, "category") == []
     # Another owner's products never appear, whatever is searched.
