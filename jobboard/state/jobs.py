@@ -7,12 +7,10 @@ import dataclasses
 from typing import Any, ClassVar
 
 import reflex as rx
-from reflex.event import EventSpec
 
 from jobboard.core.events import supersedes
 from jobboard.core.jobs import add_queue_positions, get_job, list_jobs
 from jobboard.core.models import JobStatus
-from jobboard.core.products import update_fields
 from jobboard.state import live
 from jobboard.state.paging import PagedState
 from jobboard.state.rows import JobRow, job_row
@@ -143,6 +141,7 @@ class JobDetailState(rx.State):
     ambiguous: list[dict[str, str]] = []
     unmatched: list[dict[str, str]] = []
     descriptions: list[dict[str, str]] = []
+    category_choices: list[str] = []  # what a reviewed assignment may be changed to
     failed_items: list[dict[str, str]] = []
     download_url: str = ""
 
@@ -195,6 +194,7 @@ class JobDetailState(rx.State):
         self.descriptions = _str_rows(
             result.get("descriptions"), "product_id", "title", "description"
         )
+        self.category_choices = [str(c) for c in result.get("categories") or []]
         self.failed_items = _str_rows(result.get("failed"), "product_id", "title", "error")
         self.download_url = str(result.get("download_url") or "")
         if kind == "find_duplicates" and result:
@@ -222,23 +222,6 @@ class JobDetailState(rx.State):
                 f"{result.get('products', 0):,} products in {result.get('rows', 0):,} rows "
                 f"({result.get('format', '')} CSV, {result.get('size_bytes', 0) / 1024:,.0f} KiB)"
             )
-
-    @rx.event
-    async def apply_result(self, field: str) -> EventSpec:
-        """Write reviewed AI output (categories or descriptions) to the catalog."""
-        owner = owner_of(self)
-        job = await asyncio.to_thread(get_job, self.job.id, owner)
-        if job is None or job["status"] in JobStatus.ACTIVE:
-            return rx.toast.error("Wait until the job has ended to apply its result.")
-        result = job.get("result_data") or {}
-        if field == "category":
-            values = {int(a["product_id"]): a["category"] for a in result.get("assignments", [])}
-        else:
-            values = {
-                int(d["product_id"]): d["description"] for d in result.get("descriptions", [])
-            }
-        changed = await asyncio.to_thread(update_fields, owner, field, values)
-        return rx.toast.success(f"Updated the {field} of {changed:,} products.")
 
     @rx.event
     async def load(self) -> None:
