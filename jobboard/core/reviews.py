@@ -27,6 +27,10 @@ class ReviewError(ValueError):
     """Why an apply or undo cannot happen; the message is for the user."""
 
 
+class ReviewNotFound(ReviewError):
+    """No such job of this owner (or not one whose results can be applied)."""
+
+
 @dataclass(frozen=True)
 class Proposal:
     product_id: int
@@ -44,7 +48,7 @@ class Applied:
 def _owned_job(session: Any, owner_id: str, job_id: str) -> Job:
     job = session.exec(select(Job).where(Job.id == job_id, Job.owner_id == owner_id)).first()
     if job is None or job.kind not in FIELDS:
-        raise ReviewError("No such job, or it is not yours.")
+        raise ReviewNotFound("No such job, or it is not yours.")
     return job
 
 

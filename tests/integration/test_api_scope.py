@@ -92,3 +92,28 @@ def test_hostile_searches_run_and_match_nothing(alice: httpx.Client, q: str) -> 
     job = follow(alice, accepted(alice.post("/api/v1/find-duplicates-job", json=body)))
     assert job["status"] == "failed"
     assert job["error_data"]["message"].startswith("no products matching")
+
+
+def test_review_apply_and_undo_over_rest(alice: httpx.Client, bob: httpx.Client) -> None:
+    from tests.integration.test_review_apply import categorize_job
+    from tests.integration.test_review_apply import seed as seed_bags
+
+    owner = alice.user.id  # type: ignore[attr-defined]
+    ids = seed_bags(owner)
+    job_id = categorize_job(owner, ids)
+    body = {"accepted": [ids["Backpack"], ids["Wallet"]], "changes": {str(ids["Wallet"]): "Bags"}}
+    assert bob.post(f"/api/v1/jobs/{job_id}/apply", json=body).status_code == 404
+    assert bob.post(f"/api/v1/jobs/{job_id}/undo-apply").status_code == 404
+    bad = {"accepted": [ids["Backpack"]], "changes": {str(ids["Backpack"]): "Shoes"}}
+    refused = alice.post(f"/api/v1/jobs/{job_id}/apply", json=bad)
+    assert refused.status_code == 422 and "not one of this job's categories" in refused.text
+    assert alice.post(f"/api/v1/jobs/{job_id}/apply", json={"accepted": []}).status_code == 422
+
+    response = alice.post(f"/api/v1/jobs/{job_id}/apply", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"changed": 2, "skipped": 0}
+    assert {p.title: p.category for p in get_products(owner)}["Wallet"] == "Bags"
+    undone = alice.post(f"/api/v1/jobs/{job_id}/undo-apply")
+    assert undone.status_code == 200 and undone.json() == {"restored": 2, "kept": 0}
+    assert {p.category for p in get_products(owner)} == {""}
+    assert alice.post(f"/api/v1/jobs/{job_id}/undo-apply").status_code == 409

@@ -39,6 +39,8 @@ ROUTES = {
     "/api/v1/jobs/{job_id}/cancel": {"post"},
     "/api/v1/jobs/{job_id}/retry": {"post"},
     "/api/v1/jobs/{job_id}/download": {"get"},
+    "/api/v1/jobs/{job_id}/apply": {"post"},
+    "/api/v1/jobs/{job_id}/undo-apply": {"post"},
 }
 
 

@@ -154,3 +154,31 @@ def test_a_running_job_cannot_be_applied(services: Stack, owner: str) -> None:
     job_id = categorize_job(owner, ids, status=JobStatus.PROCESSING)
     with pytest.raises(ReviewError, match="Wait until the job has ended"):
         apply_reviewed(owner, job_id, [ids["Backpack"]], {})
+
+
+def test_descriptions_apply_as_edited(services: Stack, owner: str) -> None:
+    ids = seed(owner)
+    job = Job(
+        id=str(uuid.uuid4()),
+        owner_id=owner,
+        kind="describe_products",
+        title="Write descriptions for 2 products",
+        status=JobStatus.COMPLETED,
+        params={},
+        result_data={
+            "descriptions": [
+                {"product_id": ids["Backpack"], "title": "Backpack", "description": "Roomy."},
+                {"product_id": ids["Tote"], "title": "Tote", "description": "A tote."},
+            ]
+        },
+    )
+    with session_scope() as session:
+        session.add(job)
+    with pytest.raises(ReviewError, match="cannot be empty"):
+        apply_reviewed(owner, job.id, [ids["Backpack"]], {ids["Backpack"]: "   "})
+    done = apply_reviewed(owner, job.id, [ids["Backpack"]], {ids["Backpack"]: "Roomy, 20 L."})
+    assert done.changed == 1
+    described = {p.title: p.description for p in get_products(owner)}
+    assert described == {"Backpack": "Roomy, 20 L.", "Wallet": "", "Tote": ""}
+    assert undo_last_apply(owner, job.id) == (1, 0)
+    assert {p.description for p in get_products(owner)} == {""}

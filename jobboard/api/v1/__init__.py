@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from jobboard.api.v1 import jobs, submit
+from jobboard.api.v1 import jobs, review, submit
 from jobboard.api.v1.schemas import Problem
 
 UPLOAD_PATHS = submit.UPLOAD_PATHS
@@ -19,3 +19,4 @@ router = APIRouter(
 )
 router.include_router(submit.router)
 router.include_router(jobs.router)
+router.include_router(review.router)
