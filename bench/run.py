@@ -22,6 +22,7 @@ from bench import (
     browser_latency,
     job_control,
     pg_upload,
+    products_scale,
     reporter_cost,
     sse_latency,
     tasks_scale,
@@ -43,6 +44,7 @@ BENCHES = (
     "browser",
     "pg-upload",
     "tasks",
+    "products",
 )
 # Written to a part of docs/BENCHMARKS.md of their own, so running one alone keeps the rest.
 OWN_SECTION = ("pg-upload",)
@@ -122,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
                 res = sse_latency.run(args.quick, args.keep)
             elif name == "tasks":
                 res = tasks_scale.run(args.quick, args.keep)
+            elif name == "products":
+                res = products_scale.run(args.quick, args.keep)
             else:
                 res, more = browser_latency.run(
                     args.quick,

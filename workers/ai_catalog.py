@@ -46,7 +46,7 @@ from jobboard.core.products import get_products
 from jobboard.core.progress import ProgressReporter
 from jobboard.core.settings import get_settings
 from workers import embeddings
-from workers.common import product_ids
+from workers.common import product_ids, scope_words, scoped_catalog
 from workers.parsers import FileRejected, ProductRecord, RowError, parse_products
 
 DEFAULT_THRESHOLD = 0.88
@@ -146,9 +146,9 @@ def _product_ids(params: dict[str, Any]) -> list[int] | None:
     return product_ids(raw, empty_message="no products were selected")
 
 
-def _load_products(owner_id: str, ids: list[int] | None) -> list[Product]:
+def _load_products(owner_id: str, ids: list[int] | None, params: dict[str, Any]) -> list[Product]:
     if ids is None:
-        return get_products(owner_id)
+        return scoped_catalog(owner_id, params)
     found: list[Product] = []
     for start in range(0, len(ids), ID_CHUNK):
         found.extend(get_products(owner_id, ids[start : start + ID_CHUNK]))
@@ -160,8 +160,11 @@ def _catalog(
     job: Job, steps: _Steps, ids: list[int] | None, *, minimum: int, verb: str
 ) -> list[Product]:
     steps.phase("Loading products")
-    products = _load_products(job.owner_id, ids)
+    products = _load_products(job.owner_id, ids, job.params)
+    where = scope_words(job.params)
     if not products:
+        if ids is None and where:
+            raise jobs.JobError(f"no products{where}: nothing to {verb}")
         if ids is None:
             raise jobs.JobError(f"the catalog has no products to {verb}")
         raise jobs.JobError("none of the selected products are in the catalog any more")
@@ -169,7 +172,8 @@ def _catalog(
         have = f"{len(products)} product{'' if len(products) == 1 else 's'}"
         if ids is None:
             raise jobs.JobError(
-                f"the catalog has only {have}; at least {minimum} are needed to {verb}"
+                f"{'only ' + have + where if where else 'the catalog has only ' + have}; "
+                f"at least {minimum} are needed to {verb}"
             )
         raise jobs.JobError(
             f"select at least {minimum} products to {verb}; the selection has {have}"
@@ -550,9 +554,14 @@ def _auto_match(job: Job, progress: ProgressReporter) -> dict[str, Any]:
     except FileRejected as exc:
         raise jobs.JobError(str(exc)) from None
     steps.phase("Loading the catalog")
-    catalog = get_products(job.owner_id)
+    catalog = scoped_catalog(job.owner_id, job.params)  # the scope the user chose
     if not catalog:
-        raise jobs.JobError("the catalog has no products to match the file against")
+        where = scope_words(job.params)
+        raise jobs.JobError(
+            f"no products{where} to match the file against"
+            if where
+            else "the catalog has no products to match the file against"
+        )
     c, r = len(catalog), parsed.total_rows
     by_sku = _sku_index(catalog)
 

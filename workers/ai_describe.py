@@ -18,6 +18,7 @@ from typing import Any
 
 from jobboard.core import jobs
 from jobboard.core.models import Job, Product
+from jobboard.core.product_query import matching_ids
 from jobboard.core.products import get_products
 from jobboard.core.progress import ProgressReporter
 from workers.ai_provider import (
@@ -30,7 +31,7 @@ from workers.ai_provider import (
     provider_config,
     sum_usage,
 )
-from workers.common import product_ids, with_partial
+from workers.common import product_ids, scope_filter, with_partial
 
 MAX_PRODUCTS = 200
 EXPECTED_TOKENS = 180  # a 60–120 word answer; only for the progress bar within a product
@@ -53,7 +54,7 @@ def run(job_id: str) -> dict[str, Any]:
 
 
 def describe_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
-    ids = _product_ids(job.params)
+    ids = _product_ids(job.params, job.owner_id)
     config = provider_config()
     if config is None:
         raise jobs.JobError(NOT_CONFIGURED_MESSAGE)
@@ -306,8 +307,18 @@ def _all_failed_message(failed: list[dict[str, Any]]) -> str:
     return first if not others else f"{first} (and {others} other errors; see the failed list)"
 
 
-def _product_ids(params: dict[str, Any]) -> list[int]:
+def _product_ids(params: dict[str, Any], owner_id: str) -> list[int]:
     raw = params.get("product_ids")
+    flt = scope_filter(params)
+    if raw is None and flt is not None:  # "all matching": resolved for the job's owner
+        raw = matching_ids(owner_id, flt, limit=MAX_PRODUCTS + 1)
+        if not raw:
+            raise jobs.JobError(f"no products {flt.describe()}: nothing to describe")
+        if len(raw) > MAX_PRODUCTS:
+            raise jobs.JobError(
+                f"more than {MAX_PRODUCTS} products {flt.describe()}; narrow the search "
+                f"to at most {MAX_PRODUCTS}"
+            )
     if raw is None:
         raw = []
     ids = product_ids(raw, empty_message="select at least one product to describe")

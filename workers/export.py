@@ -11,8 +11,8 @@ from typing import Any
 from jobboard.core import jobs
 from jobboard.core.exports import export_path
 from jobboard.core.models import Job, Product
-from jobboard.core.products import get_products
 from jobboard.core.progress import ProgressReporter
+from workers.common import scope_words, scoped_catalog
 
 SHOPIFY_COLUMNS = [
     "Handle", "Title", "Body (HTML)", "Vendor", "Product Category", "Type", "Tags", "Published",
@@ -85,9 +85,14 @@ def export_catalog(job: Job, progress: ProgressReporter) -> dict[str, Any]:
     if fmt not in ("shopify", "plain"):
         raise jobs.JobError(f"unknown export format {fmt!r}: choose shopify or plain")
     progress.update(step="Reading the catalog")
-    products = get_products(job.owner_id)
+    products = scoped_catalog(job.owner_id, job.params)
     if not products:
-        raise jobs.JobError("the catalog is empty: there is nothing to export")
+        where = scope_words(job.params)
+        raise jobs.JobError(
+            f"no products{where}: there is nothing to export"
+            if where or job.params.get("product_ids")
+            else "the catalog is empty: there is nothing to export"
+        )
     path: Path = export_path(job.id)
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = 0

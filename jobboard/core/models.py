@@ -111,6 +111,12 @@ class Product(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("owner_id", "key", name="uq_product_owner_key"),
         Index("ix_product_owner_updated", "owner_id", "updated_at"),
+        # Filters and sorts of the Products page (migration 0009; search has its own index).
+        Index("ix_product_owner_vendor", "owner_id", "vendor", "updated_at"),
+        Index("ix_product_owner_type", "owner_id", "product_type", "updated_at"),
+        Index("ix_product_owner_category", "owner_id", "category", "updated_at"),
+        Index("ix_product_owner_title", "owner_id", "title"),
+        Index("ix_product_owner_price", "owner_id", "price"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -144,3 +150,22 @@ class NotificationPrefs(SQLModel, table=True):
     on_cancelled: bool = False
     only_in_background: bool = False
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CatalogApply(SQLModel, table=True):
+    """One reviewed apply of an AI job's results to the catalog, with what it replaced.
+
+    `previous` and `applied` map product ids (as text: JSON keys) to the field's value before
+    and after, so the last apply can be undone without touching later edits.
+    """
+
+    __table_args__ = (Index("ix_catalog_apply_owner_job", "owner_id", "job_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: str = Field(max_length=64)
+    job_id: str = Field(max_length=36)
+    field: str = Field(max_length=32)
+    previous: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    applied: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    undone_at: datetime | None = None

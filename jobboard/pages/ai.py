@@ -4,66 +4,29 @@ from __future__ import annotations
 
 import reflex as rx
 
-from jobboard.components.layout import on_load, page, pager
-from jobboard.state.ai import MATCH_UPLOAD_ID, AIState, PickRow
+from jobboard.components.catalog import catalog_table
+from jobboard.components.layout import on_load, page
+from jobboard.state.ai import MATCH_UPLOAD_ID, AIState
+from jobboard.state.products import ProductsState
 
 S = AIState
 
 
 def scope_picker() -> rx.Component:
+    """The catalog table itself: what is selected (or matches) is what the jobs run over."""
     return rx.card(
         rx.vstack(
-            rx.heading("Which products", size="4"),
-            rx.radio_group.root(
-                rx.hstack(
-                    rx.radio_group.item(value="all", id="scope-all"),
-                    rx.text("The whole catalog"),
-                    rx.radio_group.item(value="selected", id="scope-selected"),
-                    rx.text("Only the products I select (", S.selected_ids.length(), " selected)"),
-                    align="center",
-                    spacing="2",
-                ),
-                value=S.scope,
-                on_change=S.set_scope,
-            ),
-            rx.cond(
-                S.scope == "selected",
-                rx.vstack(
-                    rx.table.root(
-                        rx.table.body(rx.foreach(S.rows, pick_row)),
-                        size="1",
-                        width="100%",
-                        id="product-picker",
-                    ),
-                    pager(
-                        S.page,
-                        S.page_count,
-                        S.total,
-                        S.prev_page,
-                        S.next_page,
-                        ("product", "products"),
-                    ),
-                    rx.button(
-                        "Clear selection", variant="ghost", size="1", on_click=S.clear_selection
-                    ),
-                    width="100%",
-                ),
+            rx.heading("Which products", size="4", as_="h2"),
+            catalog_table(),
+            rx.text(
+                "The jobs below run over: ",
+                rx.text.strong(ProductsState.scope_text),
+                size="2",
+                id="scope-summary",
             ),
             width="100%",
         ),
         width="100%",
-    )
-
-
-def pick_row(p: rx.Var[PickRow]) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(
-            rx.checkbox(checked=p.selected, on_change=lambda checked: S.toggle(p.id, checked))
-        ),
-        rx.table.cell(p.title),
-        rx.table.cell(rx.code(p.sku)),
-        rx.table.cell(rx.text(p.category, color_scheme="gray", size="1")),
-        custom_attrs={"data-product-id": p.id},
     )
 
 
@@ -101,7 +64,7 @@ def cards() -> rx.Component:
         job_card(
             "Auto-categorize",
             "Assigns each product to one of your categories, with a confidence. You review the "
-            "result and apply it with one click.",
+            "result, accept or change each, then apply.",
             rx.text_area(
                 placeholder="Shirts, Pants, Hats, Kitchen…",
                 value=S.categories_text,
@@ -140,8 +103,8 @@ def cards() -> rx.Component:
         ),
         job_card(
             "Write product descriptions",
-            "Drafts a description for each selected product through your AI provider, streamed "
-            "live. Review, then apply.",
+            "Drafts a description for each product in scope (up to 200) through your AI "
+            "provider, streamed live. Review, then apply.",
             rx.cond(
                 S.provider_ready,
                 rx.text(S.provider_message, size="1", color_scheme="green"),
@@ -172,7 +135,7 @@ def cards() -> rx.Component:
     )
 
 
-@rx.page(route="/ai", title="AI · Jobboard", on_load=on_load(AIState.load))
+@rx.page(route="/ai", title="AI · Jobboard", on_load=on_load(AIState.load, ProductsState.load))
 def ai() -> rx.Component:
     return page(
         "AI over the catalog",

@@ -9,6 +9,7 @@ from jobboard.components.job import progress_cell, status_badge
 from jobboard.components.layout import on_load, page
 from jobboard.components.time import local_time
 from jobboard.state.jobs import JobDetailState
+from jobboard.state.review import THRESHOLDS, ReviewRow, ReviewState
 
 S = JobDetailState
 
@@ -112,6 +113,167 @@ def simple_table(rows: rx.Var, columns: list[tuple[str, str]], table_id: str) ->
     )
 
 
+R = ReviewState
+
+
+def decision_badge(row: rx.Var[ReviewRow]) -> rx.Component:
+    return rx.badge(
+        rx.match(row.decision, ("accepted", "Accepted"), ("rejected", "Rejected"), "To review"),
+        color_scheme=rx.match(row.decision, ("accepted", "green"), ("rejected", "red"), "gray"),
+        custom_attrs={"data-decision": row.decision},
+    )
+
+
+def review_value(row: rx.Var[ReviewRow]) -> rx.Component:
+    """The proposed value, changeable: another category, or an edited description."""
+    return rx.cond(
+        R.review_field == "category",
+        rx.select(
+            S.category_choices,
+            value=row.value,
+            on_change=lambda v: R.change(row.product_id, v),
+            size="1",
+            aria_label="Category for " + row.title,
+        ),
+        rx.text_area(
+            default_value=row.value,
+            on_blur=lambda v: R.change(row.product_id, v),
+            rows="4",
+            width="100%",
+            aria_label="Description for " + row.title,
+        ),
+    )
+
+
+def review_row(row: rx.Var[ReviewRow]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row.title),
+        rx.table.cell(review_value(row), min_width="14em"),
+        rx.table.cell(row.confidence),
+        rx.table.cell(
+            rx.hstack(
+                decision_badge(row),
+                rx.button(
+                    "Accept",
+                    size="1",
+                    variant="soft",
+                    color_scheme="green",
+                    on_click=R.decide(row.product_id, "accepted"),
+                    custom_attrs={"data-action": "accept"},
+                ),
+                rx.button(
+                    "Reject",
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=R.decide(row.product_id, "rejected"),
+                    custom_attrs={"data-action": "reject"},
+                ),
+                spacing="2",
+                align="center",
+            )
+        ),
+        custom_attrs={"data-review-product": row.product_id},
+    )
+
+
+def review_section() -> rx.Component:
+    """Categories or descriptions to review: threshold, per-row decisions, apply, undo."""
+    return rx.cond(
+        R.review_field != "",
+        rx.vstack(
+            rx.heading("Review before applying", size="4", as_="h2"),
+            rx.text(
+                "Nothing changes in the catalog until you apply. Accept, reject or change "
+                "each row (or accept everything shown at once), then apply the accepted rows.",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.flex(
+                rx.cond(
+                    R.review_field == "category",
+                    rx.hstack(
+                        rx.text("Hide below confidence", size="2"),
+                        rx.select(
+                            THRESHOLDS,
+                            value=R.threshold,
+                            on_change=R.set_threshold,
+                            size="1",
+                            aria_label="Confidence threshold",
+                            id="review-threshold",
+                        ),
+                        rx.text(
+                            R.hidden_count.to_string(),
+                            " hidden",
+                            size="2",
+                            color_scheme="gray",
+                            id="review-hidden",
+                        ),
+                        align="center",
+                    ),
+                ),
+                rx.button(
+                    "Accept all ",
+                    R.shown_count.to_string(),
+                    " shown",
+                    variant="soft",
+                    on_click=R.accept_shown,
+                    id="accept-shown",
+                ),
+                rx.button(
+                    "Apply ",
+                    R.accepted_count.to_string(),
+                    " accepted",
+                    on_click=R.apply_reviewed,
+                    disabled=R.accepted_count == 0,
+                    custom_attrs={"data-action": "apply"},
+                ),
+                rx.cond(
+                    R.can_undo,
+                    rx.button(
+                        rx.icon("undo-2"),
+                        "Undo last apply",
+                        variant="outline",
+                        on_click=R.undo_last_apply,
+                        id="undo-apply",
+                    ),
+                ),
+                spacing="3",
+                wrap="wrap",
+                align="center",
+            ),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("Product"),
+                        rx.table.column_header_cell(
+                            rx.cond(R.review_field == "category", "Category", "Description")
+                        ),
+                        rx.table.column_header_cell("Confidence"),
+                        rx.table.column_header_cell("Decision"),
+                    )
+                ),
+                rx.table.body(rx.foreach(R.review_rows, review_row)),
+                variant="surface",
+                size="1",
+                width="100%",
+                id="review-table",
+            ),
+            rx.cond(
+                R.review_pages > 1,
+                rx.hstack(
+                    rx.button("Previous", on_click=R.prev_review_page, variant="soft", size="1"),
+                    rx.text("Page ", R.review_page.to_string(), " of ", R.review_pages.to_string()),
+                    rx.button("Next", on_click=R.next_review_page, variant="soft", size="1"),
+                    align="center",
+                ),
+            ),
+            width="100%",
+            spacing="3",
+        ),
+    )
+
+
 def ai_results() -> rx.Component:
     """Readable results of AI and export jobs, with their one-click actions."""
     return rx.vstack(
@@ -139,22 +301,7 @@ def ai_results() -> rx.Component:
                 id="duplicate-groups",
             ),
         ),
-        rx.cond(
-            S.assignments.length() > 0,
-            rx.vstack(
-                rx.button(
-                    "Apply these categories",
-                    on_click=S.apply_result("category"),
-                    custom_attrs={"data-action": "apply"},
-                ),
-                simple_table(
-                    S.assignments,
-                    [("Product", "title"), ("Category", "category"), ("Confidence", "confidence")],
-                    "category-assignments",
-                ),
-                width="100%",
-            ),
-        ),
+        review_section(),
         rx.cond(
             S.matched.length() > 0,
             simple_table(
@@ -182,22 +329,6 @@ def ai_results() -> rx.Component:
             S.unmatched.length() > 0,
             simple_table(
                 S.unmatched, [("Row", "row"), ("SKU", "sku"), ("Title", "title")], "unmatched-rows"
-            ),
-        ),
-        rx.cond(
-            S.descriptions.length() > 0,
-            rx.vstack(
-                rx.button(
-                    "Apply these descriptions",
-                    on_click=S.apply_result("description"),
-                    custom_attrs={"data-action": "apply"},
-                ),
-                simple_table(
-                    S.descriptions,
-                    [("Product", "title"), ("Description", "description")],
-                    "descriptions",
-                ),
-                width="100%",
             ),
         ),
         rx.cond(
@@ -342,7 +473,11 @@ def details() -> rx.Component:
     )
 
 
-@rx.page(route="/tasks/[job_id]", title="Job · Jobboard", on_load=on_load(JobDetailState.load))
+@rx.page(
+    route="/tasks/[job_id]",
+    title="Job · Jobboard",
+    on_load=on_load(JobDetailState.load, ReviewState.load),
+)
 def job_detail() -> rx.Component:
     return page(
         rx.cond(S.found & (S.job.title != ""), S.job.title, "Job"),

@@ -1,42 +1,23 @@
-"""AI page state: pick products, start catalog AI jobs."""
+"""AI page state: start catalog AI jobs over the catalog table's scope."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
-from typing import Any, ClassVar
 
 import reflex as rx
 from reflex.event import EventSpec
 
 from jobboard.core import jobs, uploads
 from jobboard.core.ai import NOT_CONFIGURED_MESSAGE, provider_config
-from jobboard.core.products import list_products
-from jobboard.state import live
-from jobboard.state.paging import PagedState
-from jobboard.state.session import current_user, owner_of, sign_in_url, token_of
+from jobboard.state.products import ProductsState, Scope
+from jobboard.state.session import current_user, owner_of, sign_in_url
 
-PAGE_SIZE = 10
 MATCH_UPLOAD_ID = "match-upload"
 MAX_DESCRIBE = 200
 
 
-@dataclasses.dataclass
-class PickRow:
-    id: int = 0
-    title: str = ""
-    sku: str = ""
-    category: str = ""
-    selected: bool = False
-
-
-class AIState(PagedState, rx.State):
-    page_size: ClassVar[int] = PAGE_SIZE
-
-    scope: str = "all"  # "all" | "selected"
-    rows: list[PickRow] = []
-    selected_ids: list[int] = []
+class AIState(rx.State):
     categories_text: str = ""
     instructions: str = ""
     threshold: str = "0.88"
@@ -44,30 +25,14 @@ class AIState(PagedState, rx.State):
     provider_message: str = ""
     error: str = ""
 
-    def _fetch(self, owner: str) -> tuple[list[Any], int]:
-        return list_products(owner, offset=self.offset, limit=self.page_size)
-
-    def _show_page(self, result: tuple[list[Any], int]) -> None:
-        products, self.total = result
-        chosen = set(self.selected_ids)
-        self.rows = [
-            PickRow(p.id or 0, p.title, p.sku or "", p.category, p.id in chosen) for p in products
-        ]
-
     @rx.event
     async def load(self) -> None:
-        live.watch(owner_of(self), token_of(self), "page", None)
         config = provider_config()
         self.provider_ready = config is not None
         self.provider_message = (
             f"Using {config.model} at {config.base_url}." if config else NOT_CONFIGURED_MESSAGE
         )
         self.error = ""
-        await self._reload()
-
-    @rx.event
-    def set_scope(self, value: str) -> None:
-        self.scope = value
 
     @rx.event
     def set_threshold(self, value: str) -> None:
@@ -81,24 +46,10 @@ class AIState(PagedState, rx.State):
     def set_instructions(self, value: str) -> None:
         self.instructions = value
 
-    @rx.event
-    async def toggle(self, product_id: int, checked: bool) -> None:
-        ids = set(self.selected_ids)
-        ids.add(product_id) if checked else ids.discard(product_id)
-        self.selected_ids = sorted(ids)
-        await self._reload()
-
-    @rx.event
-    async def clear_selection(self) -> None:
-        self.selected_ids = []
-        await self._reload()
-
-    def _product_ids(self) -> list[int] | None:
-        if self.scope == "all":
-            return None
-        if not self.selected_ids:
-            raise jobs.JobError("Select at least one product, or choose the whole catalog.")
-        return list(self.selected_ids)
+    async def _scope(self) -> Scope:
+        """The catalog table's selection, else what its search and filters match."""
+        catalog = await self.get_state(ProductsState)
+        return catalog.job_scope()
 
     async def _start(self, kind: str, title: str, params: dict) -> EventSpec | None:
         try:
@@ -110,22 +61,19 @@ class AIState(PagedState, rx.State):
             return None
         return rx.redirect(f"/tasks/{job.id}")
 
-    def _scope_words(self) -> str:
-        return "whole catalog" if self.scope == "all" else f"{len(self.selected_ids)} products"
-
     @rx.event
     async def start_duplicates(self) -> EventSpec | None:
         self.error = ""
         try:
-            ids = self._product_ids()
             threshold = float(self.threshold)
-        except (jobs.JobError, ValueError) as exc:
+        except ValueError as exc:
             self.error = str(exc)
             return None
+        scope = await self._scope()
         return await self._start(
             "find_duplicates",
-            f"Find duplicates ({self._scope_words()})",
-            {"product_ids": ids, "threshold": threshold},
+            f"Find duplicates ({scope.words})",
+            {**scope.params, "threshold": threshold},
         )
 
     @rx.event
@@ -135,15 +83,11 @@ class AIState(PagedState, rx.State):
         if len(set(categories)) < 2:
             self.error = "Type at least two categories, separated by commas or new lines."
             return None
-        try:
-            ids = self._product_ids()
-        except jobs.JobError as exc:
-            self.error = str(exc)
-            return None
+        scope = await self._scope()
         return await self._start(
             "auto_categorize",
-            f"Auto-categorize into {len(set(categories))} categories ({self._scope_words()})",
-            {"product_ids": ids, "categories": list(dict.fromkeys(categories))},
+            f"Auto-categorize into {len(set(categories))} categories ({scope.words})",
+            {**scope.params, "categories": list(dict.fromkeys(categories))},
         )
 
     @rx.event
@@ -152,16 +96,20 @@ class AIState(PagedState, rx.State):
         if provider_config() is None:
             self.error = NOT_CONFIGURED_MESSAGE
             return None
-        if self.scope == "all" or not self.selected_ids:
-            self.error = "Select the products to describe (up to 200)."
+        scope = await self._scope()
+        if scope.count == 0:
+            self.error = "There are no products to describe here: select some, or search."
             return None
-        if len(self.selected_ids) > MAX_DESCRIBE:
-            self.error = f"Select at most {MAX_DESCRIBE} products at a time."
+        if scope.count > MAX_DESCRIBE:
+            self.error = (
+                f"That is {scope.count:,} products; select or search down to at most "
+                f"{MAX_DESCRIBE} at a time."
+            )
             return None
         return await self._start(
             "describe_products",
-            f"Write descriptions for {len(self.selected_ids)} products",
-            {"product_ids": list(self.selected_ids), "instructions": self.instructions or None},
+            f"Write descriptions for {scope.count:,} products",
+            {**scope.params, "instructions": self.instructions or None},
         )
 
     @rx.event
@@ -180,8 +128,12 @@ class AIState(PagedState, rx.State):
         except uploads.UploadRefused as exc:
             self.error = str(exc)
             return None
-        params = {"path": str(stored.path), "filename": stored.name}
-        started = await self._start("auto_match", f"Match {stored.name}", params)
+        scope = await self._scope()
+        params = {"path": str(stored.path), "filename": stored.name, **scope.params}
+        title = f"Match {stored.name}" + (
+            "" if scope.words.startswith("whole") else f" ({scope.words})"
+        )
+        started = await self._start("auto_match", title, params)
         if started is None:
             uploads.discard(stored.path)
         return started

@@ -16,7 +16,6 @@ from jobboard.core.format import count, human_size, plural
 from jobboard.core.joblist import SEARCH_MAX_CHARS, JobPage, ListError, list_page
 from jobboard.core.jobs import KINDS, add_queue_positions, get_job
 from jobboard.core.models import JobStatus
-from jobboard.core.products import update_fields
 from jobboard.state import live
 from jobboard.state.rows import JobRow, job_row
 from jobboard.state.session import owner_of, token_of
@@ -299,6 +298,7 @@ class JobDetailState(rx.State):
     ambiguous: list[dict[str, str]] = []
     unmatched: list[dict[str, str]] = []
     descriptions: list[dict[str, str]] = []
+    category_choices: list[str] = []  # what a reviewed assignment may be changed to
     failed_items: list[dict[str, str]] = []
     download_url: str = ""
 
@@ -353,6 +353,7 @@ class JobDetailState(rx.State):
         self.descriptions = _str_rows(
             result.get("descriptions"), "product_id", "title", "description"
         )
+        self.category_choices = [str(c) for c in result.get("categories") or []]
         self.failed_items = _str_rows(result.get("failed"), "product_id", "title", "error")
         self.download_url = str(result.get("download_url") or "")
         if kind == "find_duplicates" and result:
@@ -383,23 +384,6 @@ class JobDetailState(rx.State):
                 f"{plural(result.get('rows', 0), 'row')} "
                 f"({result.get('format', '')} CSV, {human_size(result.get('size_bytes') or 0)})"
             )
-
-    @rx.event
-    async def apply_result(self, field: str) -> EventSpec:
-        """Write reviewed AI output (categories or descriptions) to the catalog."""
-        owner = owner_of(self)
-        job = await asyncio.to_thread(get_job, self.job.id, owner)
-        if job is None or job["status"] in JobStatus.ACTIVE:
-            return rx.toast.error("Wait until the job has ended to apply its result.")
-        result = job.get("result_data") or {}
-        if field == "category":
-            values = {int(a["product_id"]): a["category"] for a in result.get("assignments", [])}
-        else:
-            values = {
-                int(d["product_id"]): d["description"] for d in result.get("descriptions", [])
-            }
-        changed = await asyncio.to_thread(update_fields, owner, field, values)
-        return rx.toast.success(f"Updated the {field} of {plural(changed, 'product')}.")
 
     @rx.event
     async def load(self) -> None:

@@ -51,6 +51,8 @@ ROUTES = {
     "/api/v1/jobs/{job_id}/events": {"get"},
     "/api/v1/events": {"get"},
     "/api/v1/stream-tokens": {"post"},
+    "/api/v1/jobs/{job_id}/apply": {"post"},
+    "/api/v1/jobs/{job_id}/undo-apply": {"post"},
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from jobboard.api.v1 import events, jobs, stats, submit, webhooks
+from jobboard.api.v1 import events, jobs, review, stats, submit, webhooks
 from jobboard.api.v1.schemas import Problem
 
 UPLOAD_PATHS = submit.UPLOAD_PATHS
@@ -22,3 +22,4 @@ router.include_router(jobs.router)
 router.include_router(webhooks.router)
 router.include_router(stats.router)
 router.include_router(events.router)
+router.include_router(review.router)

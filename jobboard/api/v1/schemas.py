@@ -10,10 +10,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from jobboard.core import jobs
-from jobboard.core.models import JobStatus
+from jobboard.core.models import FIELD_LIMITS, JobStatus
+from jobboard.core.product_query import MAX_QUERY_CHARS, ProductFilter
 
 MAX_PRODUCT_IDS = 10_000  # per catalog AI job (the UI's selection is far smaller)
 MAX_DESCRIBE = 200  # the describe worker's own limit
@@ -122,7 +130,43 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class FindDuplicatesIn(_Body):
+class ProductFilterIn(_Body):
+    """Which products, as on the Products page: resolved for the caller when the job runs."""
+
+    q: str = Field(
+        "", max_length=MAX_QUERY_CHARS, description="words that start words of the title or SKU"
+    )
+    vendor: str = Field("", max_length=FIELD_LIMITS["vendor"], description="exact vendor")
+    product_type: str = Field("", max_length=FIELD_LIMITS["product_type"], description="exact type")
+    category: str = Field("", max_length=FIELD_LIMITS["category"], description="exact category")
+
+    @field_validator("q", "vendor", "product_type", "category")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("must not contain a NUL character")
+        return value
+
+    def to_filter(self) -> ProductFilter:
+        return ProductFilter(" ".join(self.q.split()), self.vendor.strip(),
+                             self.product_type.strip(), self.category.strip())  # fmt: skip
+
+
+class _Scoped(_Body):
+    """`product_ids` or `filter` (or neither: the whole catalog), never both."""
+
+    filter: ProductFilterIn | None = Field(
+        None, description="the products matching this filter (instead of product_ids)"
+    )
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> _Scoped:
+        if getattr(self, "product_ids", None) is not None and self.filter is not None:
+            raise ValueError("give product_ids or filter, not both")
+        return self
+
+
+class FindDuplicatesIn(_Scoped):
     product_ids: list[ProductId] | None = Field(
         None,
         min_length=1,
@@ -132,7 +176,7 @@ class FindDuplicatesIn(_Body):
     threshold: float = Field(DEFAULT_THRESHOLD, ge=MIN_THRESHOLD, le=1.0, allow_inf_nan=False)
 
 
-class AutoCategorizeIn(_Body):
+class AutoCategorizeIn(_Scoped):
     product_ids: list[ProductId] | None = Field(
         None, min_length=1, max_length=MAX_PRODUCT_IDS, description="omit for the whole catalog"
     )
@@ -149,13 +193,27 @@ class AutoCategorizeIn(_Body):
         return list(names.values())
 
 
-class DescribeProductsIn(_Body):
-    product_ids: list[ProductId] = Field(min_length=1, max_length=MAX_DESCRIBE)
+class DescribeProductsIn(_Scoped):
+    product_ids: list[ProductId] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_DESCRIBE,
+        description=f"the products to describe; or give a filter matching at most {MAX_DESCRIBE}",
+    )
     instructions: str | None = Field(None, max_length=MAX_INSTRUCTIONS)
 
+    @model_validator(mode="after")
+    def _some_products(self) -> DescribeProductsIn:
+        if self.product_ids is None and (self.filter is None or self.filter.to_filter().empty):
+            raise ValueError(f"give product_ids or a filter (at most {MAX_DESCRIBE} products)")
+        return self
 
-class ExportCatalogIn(_Body):
+
+class ExportCatalogIn(_Scoped):
     format: Literal["shopify", "plain"] = "shopify"
+    product_ids: list[ProductId] | None = Field(
+        None, min_length=1, max_length=MAX_PRODUCT_IDS, description="omit for the whole catalog"
+    )
 
 
 Window = Literal["24h", "7d", "30d"]

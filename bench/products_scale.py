@@ -1,0 +1,337 @@
+"""The Products page at a million products: server time of each catalog query.
+
+    .venv/bin/python -m bench.products_scale --write      # 1,000,000 products; updates its
+                                                          # own section of docs/BENCHMARKS.md
+    .venv/bin/python -m bench.products_scale --quick      # 50,000, printed only
+    (also run by `make bench` / `python -m bench.run`, in the results table there)
+
+One owner holds N products (plus 10 % more of another owner in the same table); each query
+the Products page makes — first page with its total, next page, search by a common word, by
+a rare word and by SKU, each filter, each sort, a filter + search + sort, and the filter
+lists — is timed in-process (the database work of one request, no browser), the median of
+repeated runs after one warm-up. PostgreSQL runs when postgresql://postgres@127.0.0.1:5432
+answers (JOBBOARD_BENCH_POSTGRES_URL overrides), in a throw-away database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.common import Result, log
+
+NAME = "products"
+COUNT_CAP = 10_000  # as the Products page counts (jobboard.state.products.COUNT_CAP)
+TARGET_MS = 50.0
+REPEAT = 7
+PG_URL = os.environ.get(
+    "JOBBOARD_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+COLORS = "red blue green black white grey navy olive beige pink orange purple".split()  # noqa: SIM905
+MATERIALS = "cotton wool linen leather steel ceramic oak bamboo glass denim silk canvas".split()  # noqa: SIM905
+NOUNS = (  # noqa: SIM905
+    "shirt tee hoodie jacket sock boot sneaker mug kettle pan lamp chair table wallet "
+    "backpack tote belt scarf hat glove"
+).split()
+
+
+@dataclass
+class Rec:
+    key: str
+    sku: str
+    title: str
+    vendor: str
+    product_type: str
+    price: float | None
+    handle: str | None = None
+    description: str = ""
+    tags: list[str] | None = None
+    options: list[dict[str, Any]] | None = None
+    variants: list[dict[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        self.tags, self.options, self.variants = [], [], []
+
+
+def _records(n: int, seed: int = 7) -> Iterator[Rec]:
+    rnd = random.Random(seed)
+    for i in range(n):
+        noun = rnd.choice(NOUNS)
+        yield Rec(
+            key=f"SKU-{i:07d}",
+            sku=f"SKU-{i:07d}",
+            title=f"{rnd.choice(COLORS).title()} {rnd.choice(MATERIALS)} {noun} {i}",
+            vendor=f"Vendor {rnd.randrange(200):03d}",
+            product_type=noun.title(),
+            price=None if i % 50 == 0 else round(rnd.uniform(1, 500), 2),
+        )
+
+
+@contextmanager
+def _database(url: str) -> Iterator[None]:
+    from jobboard.core.db import migrate
+    from jobboard.core.settings import get_settings
+
+    before = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    try:
+        migrate()
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = before
+        get_settings.cache_clear()
+
+
+def _fill(owner: str, n: int) -> float:
+    """Insert n products through the app's own upsert; returns rows/s."""
+    from jobboard.core.products import upsert_products
+
+    started = time.perf_counter()
+    batch: list[Rec] = []
+    for done, rec in enumerate(_records(n, seed=hash(owner) & 0xFFFF), 1):
+        batch.append(rec)
+        if len(batch) == 5000:
+            upsert_products(owner, batch)  # type: ignore[arg-type]
+            batch = []
+        if done % 200_000 == 0:
+            log(f"{NAME}: {done:,} of {n:,} products")
+    if batch:
+        upsert_products(owner, batch)  # type: ignore[arg-type]
+    return n / (time.perf_counter() - started)
+
+
+def _categorize(owner: str) -> None:
+    """Half the catalog gets one of 20 categories (as applied AI results would)."""
+    from sqlalchemy import text
+
+    from jobboard.core.db import session_scope
+
+    with session_scope() as session:
+        session.connection().execute(
+            text(
+                "UPDATE product SET category = 'Category ' || (id % 20) "
+                "WHERE owner_id = :o AND id % 2 = 0"
+            ),
+            {"o": owner},
+        )
+
+
+def _analyze() -> None:
+    """What autovacuum does to a table after a big import (statistics, visibility map)."""
+    from sqlalchemy import text
+
+    from jobboard.core.db import get_engine
+
+    engine = get_engine()
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE product"))
+    else:
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
+
+
+def _time_ms(fn: Callable[[], Any]) -> tuple[float, Any]:
+    fn()  # warm-up (page cache, plan cache)
+    times = []
+    out = None
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        out = fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), out
+
+
+def _queries(owner: str) -> list[tuple[str, Callable[[], Any]]]:
+    from jobboard.core.product_query import ProductFilter, facet_values, search_products
+
+    def page(flt: ProductFilter, sort: str = "updated", offset: int = 0) -> Callable[[], Any]:
+        return lambda: search_products(
+            owner, flt, sort=sort, offset=offset, limit=25, count_cap=COUNT_CAP
+        )
+
+    none = ProductFilter()
+    return [
+        ("first page + total (newest first)", page(none)),
+        ("next page (page 2)", page(none, offset=25)),
+        ("page 40 (OFFSET 975)", page(none, offset=975)),
+        ("search a common word (“kettle”, ~5 %)", page(ProductFilter(q="kettle"))),
+        ("search two words (“navy linen”)", page(ProductFilter(q="navy linen"))),
+        ("search a rare word (title number “123456”)", page(ProductFilter(q="123456"))),
+        ("search by SKU (“SKU-0424242”)", page(ProductFilter(q="SKU-0424242"))),
+        ("search a word nothing has (“zzzz”)", page(ProductFilter(q="zzzz"))),
+        ("filter by vendor (~0.5 %)", page(ProductFilter(vendor="Vendor 042"))),
+        ("filter by type (~5 %)", page(ProductFilter(product_type="Mug"))),
+        ("filter by category (~2.5 %)", page(ProductFilter(category="Category 4"))),
+        ("sort by title", page(none, sort="title")),
+        ("sort by price", page(none, sort="price")),
+        ("sort by price, high to low", page(none, sort="price_desc")),
+        (
+            "search + vendor + sort by price",
+            page(ProductFilter(q="shirt", vendor="Vendor 007"), sort="price"),
+        ),
+        ("search common word + sort by title", page(ProductFilter(q="kettle"), sort="title")),
+        (
+            "filter lists (vendor, type, category)",
+            lambda: [facet_values(owner, f) for f in ("vendor", "product_type", "category")],
+        ),
+    ]
+
+
+def _measure(db: str, n: int) -> list[Result]:
+    owner, other = f"bench-{uuid.uuid4().hex[:8]}", f"bench-other-{uuid.uuid4().hex[:8]}"
+    log(f"{NAME} [{db}]: inserting {n:,} products (+{n // 10:,} of another owner)")
+    rate = _fill(owner, n)
+    _fill(other, n // 10)
+    _categorize(owner)
+    _analyze()
+    results = [
+        Result(
+            NAME,
+            f"[{db}] fill through upsert_products (search index kept by the DB)",
+            rate,
+            "rows/s",
+            note=f"{n:,} products of one owner",
+        )
+    ]
+    for label, fn in _queries(owner):
+        ms, out = _time_ms(fn)
+        total = out[1] if isinstance(out, tuple) else None
+        results.append(
+            Result(
+                NAME,
+                f"[{db}] {label}",
+                ms,
+                "ms",
+                target=f"≤ {TARGET_MS:.0f} ms",
+                met=ms <= TARGET_MS,
+                note=f"{total:,} matching" if total is not None and total >= 0 else "",
+            )
+        )
+        log(f"{NAME} [{db}]: {label}: {ms:.1f} ms")
+    return results
+
+
+def _pg_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+        return True
+    except Exception:
+        return False
+
+
+def run(quick: bool = False, keep: bool = False) -> list[Result]:
+    n = 50_000 if quick else 1_000_000
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="bench-products-") as tmp:
+        os.environ["JOBBOARD_VAR_DIR"] = tmp
+        with _database(f"sqlite:///{Path(tmp) / 'products.db'}"):
+            results += _measure("SQLite", n)
+        if _pg_available():
+            import psycopg
+
+            from jobboard.core.db import _engine_for
+            from jobboard.core.settings import normalize_database_url
+
+            name = f"jobboard_bench_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            url = normalize_database_url(PG_URL.rsplit("/", 1)[0] + "/" + name)
+            try:
+                with _database(url):
+                    results += _measure("PostgreSQL", n)
+            finally:
+                _engine_for(url).dispose()
+                if not keep:
+                    with psycopg.connect(PG_URL, autocommit=True) as conn:
+                        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        else:
+            results.append(
+                Result(NAME, "[PostgreSQL] not measured", None, "", note=f"{PG_URL} did not answer")
+            )
+    return results
+
+
+START = "<!-- bench:products:start (generated by `python -m bench.products_scale --write`) -->"
+END = "<!-- bench:products:end -->"
+
+
+def _markdown(results: list[Result], command: str, n: int) -> str:
+    from datetime import UTC, datetime
+
+    from bench.common import machine_info
+
+    machine = machine_info()
+    out = [
+        START,
+        "## Products at a million",
+        "",
+        f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M UTC} by `{command}`: {n:,} products of "
+        f"one owner (+{n // 10:,} of another) in one table; server time of each query the "
+        "Products page makes (median of 7 after a warm-up, in-process: database work only). "
+        "Totals are counted up to 10,000 (“more than 10,000” beyond), as the page does. "
+        f"Machine: {machine['cpu']}, {machine['nproc']} cores (shared with other work), "
+        f"commit {machine['git commit']}.",
+        "",
+        "| query | median | target | verdict | note |",
+        "|---|---:|---|---|---|",
+    ]
+    for r in results:
+        verdict = {True: "✅ met", False: "❌ not met", None: ""}[r.met]
+        out.append(f"| {r.metric} | {r.shown()} {r.unit} | {r.target} | {verdict} | {r.note} |")
+    out.append(END)
+    return "\n".join(out)
+
+
+def write_section(results: list[Result], command: str, n: int) -> Path:
+    from bench.report import DOC
+
+    text = DOC.read_text(encoding="utf-8")
+    section = _markdown(results, command, n)
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        text = head + section + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    DOC.write_text(text, encoding="utf-8")
+    return DOC
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bench.report import console_table
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="50,000 products")
+    parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    results = run(args.quick)
+    print(console_table(results))
+    if args.write:
+        command = ".venv/bin/python -m bench.products_scale --write" + (
+            " --quick" if args.quick else ""
+        )
+        log(f"wrote {write_section(results, command, 50_000 if args.quick else 1_000_000)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

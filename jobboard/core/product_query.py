@@ -1,0 +1,297 @@
+"""Searching, filtering and sorting the catalog, and the "scope" jobs run over.
+
+A scope is either a list of product ids or a filter (search words + vendor / type / category).
+Jobs carry the filter itself, never ids the browser collected, and resolve it for the job's
+owner when they run, so "select all 617 matching" costs one small message however large the
+match.
+
+Search uses the database's own full-text index (migration 0009): SQLite FTS5 over title and
+SKU (``product_fts``, kept by triggers), PostgreSQL a GIN index on a ``simple`` tsvector of
+the same text. Both are queried by word prefixes: every word typed must start a word of the
+title or SKU ("blue t" finds "Blue T-Shirt", "ai-1" finds SKU "AI-1"). Only letters and
+digits count as words, so no input can reach either query language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, literal_column, text
+from sqlmodel import col, select
+
+from jobboard.core.db import get_engine, session_scope
+from jobboard.core.models import FIELD_LIMITS, Product
+
+MAX_QUERY_CHARS = 200
+MAX_WORDS = 8
+FACET_LIMIT = 200  # distinct vendors / types / categories offered per filter
+SORTS: dict[str, str] = {
+    "updated": "Recently updated",
+    "title": "Title A–Z",
+    "price": "Price, low to high",
+    "price_desc": "Price, high to low",
+}
+DEFAULT_SORT = "updated"
+FILTER_FIELDS = ("vendor", "product_type", "category")
+PG_SEARCH_EXPR = (
+    "to_tsvector('simple', regexp_replace("
+    "coalesce(title, '') || ' ' || coalesce(sku, ''), '[[:punct:]]+', ' ', 'g'))"
+)
+
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: both indexes split on the rest
+
+
+class BadFilter(ValueError):
+    """A filter value that cannot be used; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class ProductFilter:
+    """Which products: search words and exact vendor / type / category ("" = any)."""
+
+    q: str = ""
+    vendor: str = ""
+    product_type: str = ""
+    category: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.q or self.vendor or self.product_type or self.category)
+
+    def as_params(self) -> dict[str, str]:
+        """The non-empty parts, as stored in a job's params."""
+        return {k: v for k, v in asdict(self).items() if v}
+
+    def words(self) -> list[str]:
+        return _WORD.findall(self.q.casefold())[:MAX_WORDS]
+
+    def describe(self) -> str:
+        """A short human description: 'matching “shirt”, vendor Acme'."""
+        parts = []
+        if self.q:
+            parts.append(f"matching “{self.q}”")
+        for name, label in (
+            ("vendor", "vendor"),
+            ("product_type", "type"),
+            ("category", "category"),
+        ):
+            value = getattr(self, name)
+            if value:
+                parts.append(f"{label} {value}")
+        return ", ".join(parts)
+
+
+def parse_filter(raw: Mapping[str, Any] | None) -> ProductFilter:
+    """A filter from untrusted input (URL, job params, API); BadFilter says what is wrong."""
+    if raw is None:
+        return ProductFilter()
+    if not isinstance(raw, Mapping):
+        raise BadFilter(
+            "the product filter must be an object with q, vendor, product_type, category"
+        )
+    unknown = set(raw) - {"q", *FILTER_FIELDS}
+    if unknown:
+        raise BadFilter(f"unknown product filter field(s): {', '.join(sorted(map(str, unknown)))}")
+    values: dict[str, str] = {}
+    for name in ("q", *FILTER_FIELDS):
+        value = raw.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise BadFilter(f"the product filter's {name} must be text")
+        if "\x00" in value:
+            raise BadFilter(f"the product filter's {name} contains a NUL character")
+        value = " ".join(value.split()) if name == "q" else value.strip()
+        limit = MAX_QUERY_CHARS if name == "q" else FIELD_LIMITS[name]
+        if len(value) > limit:
+            raise BadFilter(f"the product filter's {name} is longer than {limit} characters")
+        values[name] = value
+    return ProductFilter(**values)
+
+
+def parse_sort(value: str | None) -> str:
+    return value if value in SORTS else DEFAULT_SORT
+
+
+def _fts_query(words: list[str]) -> str:
+    # Each word as a quoted FTS5 string with a prefix star: no operator can be smuggled in.
+    return " ".join(f'"{w}"*' for w in words)
+
+
+def _pg_tsquery(words: list[str]) -> str:
+    return " & ".join(f"{w}:*" for w in words)
+
+
+def conditions(owner_id: str, flt: ProductFilter) -> list[ColumnElement[bool]]:
+    """WHERE terms for the owner's products that match the filter."""
+    terms: list[ColumnElement[bool]] = [col(Product.owner_id) == owner_id]
+    for name in FILTER_FIELDS:
+        value = getattr(flt, name)
+        if value:
+            terms.append(getattr(Product, name) == value)
+    if flt.q:
+        words = flt.words()
+        if not words:  # only punctuation: nothing can match
+            terms.append(literal_column("1") == 0)
+        elif get_engine().dialect.name == "postgresql":
+            terms.append(
+                text(f"{PG_SEARCH_EXPR} @@ to_tsquery('simple', :search_q)").bindparams(
+                    search_q=_pg_tsquery(words)
+                )
+            )
+        else:
+            matching = (
+                "product.id IN (SELECT rowid FROM product_fts WHERE product_fts MATCH :search_q)"
+            )
+            terms.append(text(matching).bindparams(search_q=_fts_query(words)))
+    return terms
+
+
+def _order(sort: str, by_search: bool = False) -> list[Any]:
+    """ORDER BY terms; `by_search` (PostgreSQL with a search) hides the column order from the
+    planner, which otherwise walks an (owner, column) index hoping to meet matches early and
+    reads the whole catalog when the words are rare; the GIN index then finds the matches
+    and only those are sorted."""
+    updated, title, price = col(Product.updated_at), col(Product.title), col(Product.price)
+    if by_search:
+        updated = func.greatest(updated, updated)  # type: ignore[assignment]
+        title = func.concat(title, "")  # type: ignore[assignment]
+        price = price + 0  # type: ignore[assignment]
+    if sort == "title":
+        return [title, col(Product.id)]
+    if sort == "price":
+        return [price, col(Product.id)]
+    if sort == "price_desc":
+        return [price.desc(), col(Product.id).desc()]
+    return [updated.desc(), col(Product.id).desc()]
+
+
+def _page(
+    session: Any, where: list[Any], sort: str, offset: int, limit: int, by_search: bool = False
+) -> list[Product]:
+    query = select(Product).where(*where).order_by(*_order(sort, by_search))
+    return list(session.exec(query.offset(offset).limit(limit)).all())
+
+
+def _price_page(
+    session: Any, where: list[Any], sort: str, offset: int, limit: int, by_search: bool = False
+) -> list[Product]:
+    """Priced products by price, then the unpriced ones — on both databases.
+
+    The databases disagree where NULL sorts, and "NULLS LAST" would cost the (owner, price)
+    index its use; so priced rows come from the index and unpriced rows are appended. Their
+    count is needed only on the page where the priced rows run out.
+    """
+    priced = [*where, col(Product.price).is_not(None)]
+    rows = _page(session, priced, sort, offset, limit, by_search)
+    if len(rows) == limit:
+        return rows
+    if rows:
+        start = 0
+    else:
+        counted = select(func.count()).select_from(Product).where(*priced)
+        start = offset - int(session.exec(counted).one())
+    unpriced = [*where, col(Product.price).is_(None)]
+    return rows + _page(session, unpriced, "title", max(0, start), limit - len(rows), by_search)
+
+
+def search_products(
+    owner_id: str,
+    flt: ProductFilter,
+    *,
+    sort: str = DEFAULT_SORT,
+    offset: int = 0,
+    limit: int = 25,
+    with_total: bool = True,
+    count_cap: int | None = None,
+) -> tuple[list[Product], int]:
+    """One page of the owner's products matching the filter, and how many match.
+
+    With `count_cap`, counting stops past that many (the total is then `count_cap + 1`):
+    an exact count of a million rows costs more than the page itself.
+    """
+    where = conditions(owner_id, flt)
+    sort = parse_sort(sort)
+    by_search = bool(flt.words()) and get_engine().dialect.name == "postgresql"
+    with session_scope() as session:
+        if sort in ("price", "price_desc"):
+            rows = _price_page(session, where, sort, offset, limit, by_search)
+        else:
+            rows = _page(session, where, sort, offset, limit, by_search)
+        total = count_matching(owner_id, flt, session=session, cap=count_cap) if with_total else -1
+    return rows, total
+
+
+def count_matching(
+    owner_id: str, flt: ProductFilter, *, session: Any = None, cap: int | None = None
+) -> int:
+    """How many products match (at most `cap + 1` when capped)."""
+    where = conditions(owner_id, flt)
+    if cap is None:
+        query = select(func.count()).select_from(Product).where(*where)
+    else:
+        inner = select(Product.id).where(*where).limit(cap + 1).subquery()
+        query = select(func.count()).select_from(inner)
+    if session is not None:
+        return int(session.exec(query).one())
+    with session_scope() as own:
+        return int(own.exec(query).one())
+
+
+def matching_products(owner_id: str, flt: ProductFilter, chunk: int = 2000) -> Iterator[Product]:
+    """Every matching product, oldest first, read in chunks (keyset on id)."""
+    where = conditions(owner_id, flt)
+    after = 0
+    while True:
+        with session_scope() as session:
+            batch = list(
+                session.exec(
+                    select(Product)
+                    .where(*where, col(Product.id) > after)
+                    .order_by(col(Product.id))
+                    .limit(chunk)
+                ).all()
+            )
+        yield from batch
+        if len(batch) < chunk:
+            return
+        after = batch[-1].id or 0
+
+
+def matching_ids(owner_id: str, flt: ProductFilter, limit: int | None = None) -> list[int]:
+    """Ids of the matching products, oldest first (at most `limit`)."""
+    query = select(Product.id).where(*conditions(owner_id, flt)).order_by(col(Product.id))
+    if limit is not None:
+        query = query.limit(limit)
+    with session_scope() as session:
+        return [int(r) for r in session.exec(query).all()]
+
+
+def facet_values(owner_id: str, field: str, limit: int = FACET_LIMIT) -> list[str]:
+    """Distinct non-empty values of vendor / product_type / category, A–Z.
+
+    A loose index scan (one index probe per distinct value) instead of a DISTINCT over every
+    product, so a million products with 200 vendors cost 200 probes.
+    """
+    if field not in FILTER_FIELDS:
+        raise ValueError(field)
+    sql = text(
+        f"""
+        WITH RECURSIVE v(x, n) AS (
+            SELECT (SELECT min({field}) FROM product WHERE owner_id = :owner AND {field} > ''), 1
+            UNION ALL
+            SELECT (SELECT min({field}) FROM product WHERE owner_id = :owner AND {field} > v.x),
+                   n + 1
+            FROM v WHERE v.x IS NOT NULL AND n < :limit
+        )
+        SELECT x FROM v WHERE x IS NOT NULL
+        """
+    )
+    with session_scope() as session:
+        return [
+            str(r[0])
+            for r in session.connection().execute(sql, {"owner": owner_id, "limit": limit})
+        ]
