@@ -20,6 +20,7 @@ def status_badge(status: rx.Var[str]) -> rx.Component:
         status,
         color_scheme=rx.match(status, *STATUS_COLORS.items(), "gray"),
         variant="soft",
+        high_contrast=True,  # the soft badge's coloured text is below AA on its own tint
         size="2",
         custom_attrs={"data-field": "status"},
     )
@@ -34,7 +35,9 @@ def progress_bits(
 ) -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.progress(value=percentage.to(int), max=100, width="100%", size="2"),
+            rx.progress(
+                value=percentage.to(int), max=100, width="100%", size="2", aria_label="Progress"
+            ),
             rx.text(
                 percentage_text,
                 size="2",

@@ -13,18 +13,28 @@ S = AIState
 def scope_picker() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Which products", size="4"),
+            rx.heading("Which products", as_="h2", size="4", id="scope-heading"),
             rx.radio_group.root(
                 rx.hstack(
-                    rx.radio_group.item(value="all", id="scope-all"),
-                    rx.text("The whole catalog"),
-                    rx.radio_group.item(value="selected", id="scope-selected"),
-                    rx.text("Only the products I select (", S.selected_ids.length(), " selected)"),
+                    rx.el.label(
+                        rx.radio_group.item(value="all", id="scope-all"),
+                        rx.text("The whole catalog"),
+                        class_name="jb-choice",
+                    ),
+                    rx.el.label(
+                        rx.radio_group.item(value="selected", id="scope-selected"),
+                        rx.text(
+                            "Only the products I select (", S.selected_ids.length(), " selected)"
+                        ),
+                        class_name="jb-choice",
+                    ),
                     align="center",
-                    spacing="2",
+                    spacing="4",
+                    wrap="wrap",
                 ),
                 value=S.scope,
                 on_change=S.set_scope,
+                custom_attrs={"aria-labelledby": "scope-heading"},
             ),
             rx.cond(
                 S.scope == "selected",
@@ -58,7 +68,11 @@ def scope_picker() -> rx.Component:
 def pick_row(p: rx.Var[PickRow]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
-            rx.checkbox(checked=p.selected, on_change=lambda checked: S.toggle(p.id, checked))
+            rx.checkbox(
+                checked=p.selected,
+                on_change=lambda checked: S.toggle(p.id, checked),
+                custom_attrs={"aria-label": "Select " + p.title},
+            )
         ),
         rx.table.cell(p.title),
         rx.table.cell(rx.code(p.sku)),
@@ -70,7 +84,7 @@ def pick_row(p: rx.Var[PickRow]) -> rx.Component:
 def job_card(title: str, text: str, *body: rx.Component) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading(title, size="4"),
+            rx.heading(title, as_="h2", size="4"),
             rx.text(text, size="2", color_scheme="gray"),
             *body,
             spacing="3",
@@ -93,6 +107,7 @@ def cards() -> rx.Component:
                     value=S.threshold,
                     on_change=S.set_threshold,
                     size="1",
+                    custom_attrs={"aria-label": "Strictness"},
                 ),
                 align="center",
             ),
@@ -102,6 +117,9 @@ def cards() -> rx.Component:
             "Auto-categorize",
             "Assigns each product to one of your categories, with a confidence. You review the "
             "result and apply it with one click.",
+            rx.text(
+                "Your categories, separated by commas", as_="label", size="2", html_for="categories"
+            ),
             rx.text_area(
                 placeholder="Shirts, Pants, Hats, Kitchen…",
                 value=S.categories_text,
@@ -127,6 +145,7 @@ def cards() -> rx.Component:
                 ),
                 id=MATCH_UPLOAD_ID,
                 max_files=1,
+                custom_attrs={"data-file-label": "Supplier or marketplace file to match"},
                 border="1px dashed var(--accent-7)",
                 border_radius="8px",
                 padding="0.8em",
@@ -153,10 +172,14 @@ def cards() -> rx.Component:
                     id="provider-missing",
                 ),
             ),
-            rx.input(
-                placeholder="Tone or extra instructions (optional)",
-                value=S.instructions,
-                on_change=S.set_instructions,
+            rx.el.label(
+                rx.text("Tone or extra instructions (optional)", size="2"),
+                rx.input(
+                    placeholder="e.g. friendly, under 60 words",
+                    value=S.instructions,
+                    on_change=S.set_instructions,
+                    width="100%",
+                ),
                 width="100%",
             ),
             rx.button(

@@ -6,7 +6,7 @@ import reflex as rx
 
 from jobboard.components.actions import action_bits
 from jobboard.components.job import progress_bits, status_badge
-from jobboard.components.layout import on_load, page, pager
+from jobboard.components.layout import link_button, on_load, page, pager
 from jobboard.components.notifications import notification_permission_banner
 from jobboard.core.jobs import KINDS
 from jobboard.core.models import JobStatus
@@ -17,7 +17,7 @@ from jobboard.state.rows import JobRow
 def filters() -> rx.Component:
     return rx.hstack(
         rx.select.root(
-            rx.select.trigger(placeholder="Status"),
+            rx.select.trigger(placeholder="Status", custom_attrs={"aria-label": "Status"}),
             rx.select.content(
                 rx.select.item("All statuses", value=ALL),
                 *(rx.select.item(s.capitalize(), value=s.value) for s in JobStatus.ALL),
@@ -27,7 +27,7 @@ def filters() -> rx.Component:
             id="status-filter",
         ),
         rx.select.root(
-            rx.select.trigger(placeholder="Kind"),
+            rx.select.trigger(placeholder="Kind", custom_attrs={"aria-label": "Kind"}),
             rx.select.content(
                 rx.select.item("All kinds", value=ALL),
                 *(rx.select.item(k.label, value=k.name) for k in KINDS.values()),
@@ -148,5 +148,5 @@ def tasks() -> rx.Component:
             TasksState.next_page,
             ("job", "jobs"),
         ),
-        actions=rx.link(rx.button(rx.icon("upload"), "Upload products"), href="/upload"),
+        actions=link_button(rx.icon("upload"), "Upload products", href="/upload"),
     )
