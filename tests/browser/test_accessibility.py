@@ -252,3 +252,66 @@ def test_desktop_header_has_no_menu_button(
         expect(page.locator("#sign-out")).to_be_in_viewport()
     finally:
         ctx.close()
+
+
+OVERLAPS = """
+(toast) => {
+  const box = toast.getBoundingClientRect();
+  const hit = (r) => r.width > 0 && r.height > 0 && r.left < box.right && r.right > box.left &&
+    r.top < box.bottom && r.bottom > box.top;
+  return Array.from(document.querySelectorAll(SELECTOR))
+    .filter((el) => !el.closest("[data-sonner-toaster]") && hit(el.getBoundingClientRect()))
+    .map((el) => el.outerHTML.slice(0, 120));
+}
+"""
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_toast_covers_no_control_at_the_end_of_a_page(
+    browser: Browser, app_url: str, browser_account: Account, realistic: dict, viewport: str
+) -> None:
+    """Pages keep room under their content, so the pager and the last rows can always be
+    scrolled clear of the toasts (bottom right; full width on a phone)."""
+    size = PHONE if viewport == "phone" else {"width": 1280, "height": 800}
+    ctx = sign_in_context(browser.new_context(viewport=size), app_url, browser_account.secret)
+    try:
+        page = ctx.new_page()
+        for i in range(12):  # enough rows for the Tasks page to scroll
+            submit(SHOPIFY_SAMPLE, f"toast-{viewport}-{i}.csv")
+        open_live(page, f"{app_url}/tasks")
+        expect(page.locator("#next-page")).to_be_visible()
+        submit(SHOPIFY_SAMPLE, f"toast-{viewport}.csv")
+        toast = page.locator("[data-sonner-toast]").filter(has_text=f"toast-{viewport}.csv")
+        expect(toast).to_be_visible(timeout=30_000)
+        page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+        expect(page.locator("#next-page")).to_be_in_viewport()
+        covered = toast.evaluate(OVERLAPS.replace("SELECTOR", repr(INTERACTIVE)))
+        assert not covered, "the toast covers:\n" + "\n".join(covered)
+    finally:
+        ctx.close()
+
+
+def test_toast_offers_open_only_away_from_the_job_page(
+    browser: Browser, app_url: str, browser_account: Account, tmp_path: Path
+) -> None:
+    ctx = sign_in_context(browser.new_context(), app_url, browser_account.secret)
+    try:
+        page = ctx.new_page()
+        rows = tmp_path / "watched.csv"
+        with rows.open("w") as out:
+            out.write("sku,title,price\n")
+            out.writelines(f"W-{i},Watched {i},1\n" for i in range(100_000))
+        job_id = submit(rows)
+        open_live(page, f"{app_url}/tasks/{job_id}")
+        toast = page.locator("[data-sonner-toast]").filter(has_text="watched.csv")
+        expect(toast).to_be_visible(timeout=60_000)
+        expect(toast.get_by_role("button", name="Close toast")).to_be_visible()
+        expect(toast.get_by_role("button", name="Open")).to_have_count(0)
+        # Elsewhere the same kind of toast offers the way to the job.
+        open_live(page, f"{app_url}/products")
+        other = submit(SHOPIFY_SAMPLE, "elsewhere.csv")
+        toast = page.locator("[data-sonner-toast]").filter(has_text="elsewhere.csv")
+        toast.get_by_role("button", name="Open").click()
+        page.wait_for_url(f"**/tasks/{other}")
+    finally:
+        ctx.close()
