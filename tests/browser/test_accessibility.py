@@ -315,3 +315,37 @@ def test_toast_offers_open_only_away_from_the_job_page(
         page.wait_for_url(f"**/tasks/{other}")
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_tables_become_cards_on_a_phone(
+    browser: Browser, app_url: str, browser_account: Account, realistic: dict, viewport: str
+) -> None:
+    size = PHONE if viewport == "phone" else {"width": 1280, "height": 800}
+    ctx = sign_in_context(browser.new_context(viewport=size), app_url, browser_account.secret)
+    try:
+        page = ctx.new_page()
+        for route, table in (("/products", "#products-table"), ("/tasks", "#jobs-table")):
+            open_live(page, app_url + route)
+            row = page.locator(f"{table} tbody tr").first
+            expect(row).to_be_visible()
+            # Each cell carries its column's name (whatever the columns are).
+            name = (page.locator(f"{table} thead th").nth(1).text_content() or "").strip()
+            assert name
+            cell = row.locator("td, th").nth(1)
+            expect(cell).to_have_attribute("data-label", name)
+            shown = cell.evaluate(
+                "c => [getComputedStyle(c).display, getComputedStyle(c, '::before').content]"
+            )
+            header = page.locator(f"{table} thead")
+            if viewport == "phone":
+                assert shown[0] == "grid", shown
+                assert shown[1] == f'"{name}"', shown
+                assert header.evaluate("h => h.getBoundingClientRect().height") <= 1
+                box = page.locator(table).bounding_box()
+                assert box and box["x"] >= 0 and box["x"] + box["width"] <= size["width"]
+            else:
+                assert shown[0] == "table-cell", shown
+                expect(header).to_be_visible()
+    finally:
+        ctx.close()
