@@ -107,7 +107,7 @@ READY = {
     "products": "#products-table",
     "ai": "#start-duplicates",
     "settings": "#token-list",
-    "job": "[data-field=status]",
+    "job": "[data-count=imported]",
 }
 
 
