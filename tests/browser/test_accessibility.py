@@ -47,7 +47,8 @@ def blocking_violations(page: Page) -> list[str]:
     for v in results.response["violations"]:
         if v["impact"] in BLOCKING:
             for node in v["nodes"]:
-                lines.append(f"[{v['impact']}] {v['id']}: {v['help']} — {node['target']}")
+                why = " ".join((node.get("failureSummary") or "").split())[:300]
+                lines.append(f"[{v['impact']}] {v['id']}: {node['target']} — {why}")
     return lines
 
 
@@ -287,6 +288,8 @@ def test_toast_covers_no_control_at_the_end_of_a_page(
         expect(page.locator("#next-page")).to_be_in_viewport()
         covered = toast.evaluate(OVERLAPS.replace("SELECTOR", repr(INTERACTIVE)))
         assert not covered, "the toast covers:\n" + "\n".join(covered)
+        found = blocking_violations(page)  # the toast's own colours and buttons too
+        assert not found, "\n".join(found)
     finally:
         ctx.close()
 
