@@ -178,3 +178,69 @@
     }
   });
 })();
+
+// Any screen: the header's menu toggle (below 768 px), column names on table cells (tables
+// become stacked cards below 640 px, each value under its column's name) and a name for the
+// file inputs the upload areas hide. Everything here is layout; no data goes anywhere.
+(function () {
+  "use strict";
+
+  function setMenu(open, focusToggle) {
+    const header = document.getElementById("site-header");
+    const toggle = document.getElementById("menu-toggle");
+    if (!header || !toggle) return;
+    header.toggleAttribute("data-menu-open", open);
+    toggle.setAttribute("aria-expanded", String(open));
+    if (focusToggle) toggle.focus();
+  }
+
+  document.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    if (!target) return;
+    const toggle = target.closest("[data-menu-toggle]");
+    if (toggle) {
+      setMenu(toggle.getAttribute("aria-expanded") !== "true", false);
+    } else if (target.closest("#site-menu a")) {
+      setMenu(false, false); // going somewhere: the menu has done its job
+    }
+  });
+  document.addEventListener("keydown", (event) => {
+    const header = document.getElementById("site-header");
+    if (event.key === "Escape" && header && header.hasAttribute("data-menu-open")) {
+      setMenu(false, true);
+    }
+  });
+
+  function labelTables() {
+    for (const table of document.querySelectorAll(".rt-TableRoot table")) {
+      const heads = Array.from(table.querySelectorAll("thead th"), (th) => th.textContent.trim());
+      if (!heads.length) continue;
+      for (const row of table.querySelectorAll("tbody tr")) {
+        Array.from(row.children).forEach((cell, i) => {
+          const label = heads[i] || "";
+          if (cell.getAttribute("data-label") !== label) cell.setAttribute("data-label", label);
+        });
+      }
+    }
+    for (const input of document.querySelectorAll("input[type=file]:not([aria-label])")) {
+      const owner = input.closest("[data-file-label]");
+      input.setAttribute("aria-label", owner ? owner.dataset.fileLabel : "Choose a file");
+    }
+  }
+
+  let pending = false;
+  function schedule() {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      labelTables();
+    });
+  }
+  // Only added or removed nodes matter (new rows, a page rendered); text updates do not.
+  new MutationObserver(schedule).observe(document.documentElement, {
+    childList: true,
+    subtree: true,
+  });
+  document.addEventListener("DOMContentLoaded", schedule);
+})();

@@ -44,6 +44,9 @@ class JobboardApp(rx.App):
 
 app = JobboardApp(
     head_components=[rx.el.script(src="/jobboard.js")],
+    stylesheets=["/jobboard.css"],  # header menu, stacked tables, focus (any screen)
+    # Bottom right, over the room every page keeps free under its content (`.jb-main`).
+    toaster=rx.toast.provider(position="bottom-right", offset="1.25rem", visible_toasts=3),
     api_transformer=create_api(),
 )
 # Our own "reconnecting…" bar instead of Reflex's default connection toaster.

@@ -15,6 +15,11 @@ def _error(text: rx.Var, id_: str) -> rx.Component:
     )
 
 
+def _labelled(label: str, control: rx.Component) -> rx.Component:
+    """A form control under its visible name (the label wraps it: no placeholder-only inputs)."""
+    return rx.el.label(rx.text(label, size="1", weight="medium"), control, class_name="jb-field")
+
+
 def _token_row(row: rx.Var[TokenRow]) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(row.name),
@@ -26,6 +31,7 @@ def _token_row(row: rx.Var[TokenRow]) -> rx.Component:
             rx.badge(
                 row.status,
                 color_scheme=rx.match(row.status, ("active", "green"), ("expired", "gray"), "red"),
+                high_contrast=True,
             )
         ),
         rx.table.cell(
@@ -90,7 +96,7 @@ def _new_token() -> rx.Component:
 def tokens_section() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("API tokens", size="4"),
+            rx.heading("API tokens", as_="h2", size="4"),
             rx.text(
                 "Personal tokens let scripts use the REST API as you. Only a short prefix is "
                 "kept after creation; revoke a token you no longer use.",
@@ -98,23 +104,29 @@ def tokens_section() -> rx.Component:
             ),
             rx.form(
                 rx.hstack(
-                    rx.input(
-                        name="name",
-                        placeholder="Name, e.g. nightly export",
-                        required=True,
-                        max_length=100,
-                        id="token-name",
-                        width="18em",
+                    _labelled(
+                        "Name",
+                        rx.input(
+                            name="name",
+                            placeholder="e.g. nightly export",
+                            required=True,
+                            max_length=100,
+                            id="token-name",
+                            width="18em",
+                        ),
                     ),
-                    rx.input(
-                        name="days",
-                        placeholder="Expires in days (empty: never)",
-                        type="number",
-                        id="token-days",
-                        width="16em",
+                    _labelled(
+                        "Expires in days",
+                        rx.input(
+                            name="days",
+                            placeholder="empty: never",
+                            type="number",
+                            id="token-days",
+                            width="16em",
+                        ),
                     ),
                     rx.button("Create token", type="submit", id="create-token"),
-                    align="center",
+                    align="end",
                     wrap="wrap",
                 ),
                 on_submit=TokensState.create,
@@ -191,7 +203,7 @@ def users_section() -> rx.Component:
         UsersState.is_admin,
         rx.card(
             rx.vstack(
-                rx.heading("Users", size="4"),
+                rx.heading("Users", as_="h2", size="4"),
                 rx.text(
                     "Everyone who can sign in. Disabling an account signs it out everywhere "
                     "and stops its API tokens.",
@@ -212,28 +224,32 @@ def users_section() -> rx.Component:
                     width="100%",
                     id="user-list",
                 ),
-                rx.heading("Add a user", size="3"),
+                rx.heading("Add a user", as_="h3", size="3"),
                 rx.form(
                     rx.hstack(
-                        rx.input(
-                            name="email",
-                            type="email",
-                            placeholder="Email",
-                            required=True,
-                            id="new-user-email",
-                            width="16em",
+                        _labelled(
+                            "Email",
+                            rx.input(
+                                name="email",
+                                type="email",
+                                required=True,
+                                id="new-user-email",
+                                width="16em",
+                            ),
                         ),
-                        rx.input(
-                            name="password",
-                            type="password",
-                            placeholder="Initial password",
-                            required=True,
-                            id="new-user-password",
-                            width="14em",
-                            auto_complete="new-password",
+                        _labelled(
+                            "Initial password",
+                            rx.input(
+                                name="password",
+                                type="password",
+                                required=True,
+                                id="new-user-password",
+                                width="14em",
+                                auto_complete="new-password",
+                            ),
                         ),
                         rx.button("Create account", type="submit", id="create-user"),
-                        align="center",
+                        align="end",
                         wrap="wrap",
                     ),
                     on_submit=UsersState.create,

@@ -58,6 +58,7 @@ def action_bits(
                 size=size,
                 variant="soft",
                 color_scheme="orange",
+                high_contrast=True,  # orange text on its soft tint is below AA
                 on_click=JobActionsState.retry(job_id, True),
                 custom_attrs={"data-action": "retry-failed"},
             ),

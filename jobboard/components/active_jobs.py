@@ -13,33 +13,49 @@ S = ActiveJobsState
 
 
 def _job(job: rx.Var[JobRow]) -> rx.Component:
-    return rx.link(
+    """One running job. The title is the link (stretched over the card by CSS), Cancel a
+    control of its own beside it: never a button inside a link."""
+    return rx.box(
         rx.vstack(
             rx.hstack(
-                rx.text(job.title, weight="medium", size="2", trim="both", truncate=True, flex="1"),
+                rx.link(
+                    job.title,
+                    href="/tasks/" + job.id,
+                    weight="medium",
+                    size="2",
+                    underline="none",
+                    color_scheme="gray",
+                    high_contrast=True,
+                    truncate=True,
+                    flex="1",
+                    class_name="jb-card-link",
+                ),
                 rx.text(job.percentage_text, size="2", custom_attrs={"data-field": "percentage"}),
                 width="100%",
                 spacing="2",
             ),
-            rx.progress(value=job.percentage.to(int), max=100, size="1", width="100%"),
+            rx.progress(
+                value=job.percentage.to(int),
+                max=100,
+                size="1",
+                width="100%",
+                aria_label="Progress of " + job.title,
+            ),
             rx.hstack(
                 rx.text(
                     job.step, size="1", color_scheme="gray", custom_attrs={"data-field": "step"}
                 ),
                 rx.spacer(),
                 rx.text(job.eta, size="1", color_scheme="gray"),
-                cancel_button(job),
+                rx.box(cancel_button(job), class_name="jb-above-link"),
                 width="100%",
                 align="center",
             ),
             spacing="1",
             width="100%",
         ),
-        href="/tasks/" + job.id,
-        underline="none",
-        color_scheme="gray",
-        high_contrast=True,
         custom_attrs={"data-job-id": job.id},
+        class_name="jb-link-card",
         width="100%",
         padding="0.5em",
         border_radius="8px",
@@ -101,7 +117,7 @@ def _online_indicator() -> rx.Component:
         ),
         rx.popover.content(
             rx.vstack(
-                rx.text("Active jobs", weight="bold"),
+                rx.heading("Active jobs", as_="h2", size="3"),
                 rx.cond(
                     busy,
                     rx.vstack(rx.foreach(S.rows, _job), spacing="1", width="100%"),
@@ -116,6 +132,7 @@ def _online_indicator() -> rx.Component:
                 rx.link("All tasks →", href="/tasks", size="2"),
                 spacing="2",
                 width="22em",
+                max_width="calc(100vw - 2.5em)",
             ),
             id="active-jobs-panel",
             align="end",

@@ -15,6 +15,7 @@ def status_badge(
         label,
         color_scheme=color,
         variant="soft",
+        high_contrast=True,  # the soft badge's coloured text is below AA on its own tint
         size="2",
         custom_attrs={"data-field": "status", "data-status": status, "data-tone": color},
     )
@@ -29,7 +30,9 @@ def progress_bits(
 ) -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.progress(value=percentage.to(int), max=100, width="100%", size="2"),
+            rx.progress(
+                value=percentage.to(int), max=100, width="100%", size="2", aria_label="Progress"
+            ),
             rx.text(
                 percentage_text,
                 size="2",

@@ -30,12 +30,21 @@ def on_load(*handlers: rx.EventHandler) -> list[rx.EventHandler]:
 
 
 def nav_link(label: str, href: str) -> rx.Component:
-    return rx.link(label, href=href, size="3", weight="medium", underline="none")
+    return rx.el.li(rx.link(label, href=href, size="3", weight="medium", underline="none"))
+
+
+def link_button(
+    *children: rx.Component | str, href: str | rx.Var, is_external: bool = False, **props
+) -> rx.Component:
+    """A link that looks like a button: one element, one tab stop (never a button in a link).
+    `is_external` for what the app's router must not handle (downloads from /api)."""
+    link = rx.link(*children, href=href, underline="none", is_external=is_external or None)
+    return rx.button(link, as_child=True, **props)
 
 
 def account_menu() -> rx.Component:
     """Who is signed in, and a sign-out button (a plain form: the route clears the cookie)."""
-    return rx.hstack(
+    return rx.box(
         rx.text(AccountState.email, size="2", color_scheme="gray", id="account-email"),
         rx.el.form(
             rx.button("Sign out", type="submit", size="1", variant="soft", id="sign-out"),
@@ -43,38 +52,58 @@ def account_menu() -> rx.Component:
             action="/api/auth/sign-out",
             custom_attrs={"data-auth": "sign-out"},
         ),
-        align="center",
-        spacing="3",
+        class_name="jb-account",
     )
 
 
 def header() -> rx.Component:
-    return rx.hstack(
-        rx.hstack(
-            rx.link(
-                rx.hstack(rx.icon("activity", size=22), rx.heading("Jobboard", size="5")),
-                href="/tasks",
-                underline="none",
-                color_scheme="gray",
-                high_contrast=True,
+    """The site header. Below 768 px the navigation and the account fold into a menu that
+    the toggle opens (assets/jobboard.js); the active-jobs indicator stays in the bar."""
+    return rx.el.header(
+        rx.link(
+            rx.hstack(
+                rx.icon("activity", size=22, aria_hidden="true"),
+                rx.text("Jobboard", size="5", weight="bold"),
+                align="center",
+                spacing="2",
             ),
-            rx.hstack(*(nav_link(label, href) for label, href in NAV), spacing="5"),
-            spacing="7",
-            align="center",
+            href="/tasks",
+            underline="none",
+            color_scheme="gray",
+            high_contrast=True,
+            class_name="jb-brand",
+            aria_label="Jobboard home: all tasks",
         ),
-        rx.hstack(
-            rx.box(
-                active_jobs_indicator(),
-                permission_sync(),
-                id="header-slot",
-                custom_attrs={"data-live": NotifyState.live.to_string()},
+        rx.box(
+            active_jobs_indicator(),
+            permission_sync(),
+            id="header-slot",
+            class_name="jb-live",
+            custom_attrs={"data-live": NotifyState.live.to_string()},
+        ),
+        rx.icon_button(
+            rx.icon("menu", size=20),
+            variant="soft",
+            color_scheme="gray",
+            size="3",
+            id="menu-toggle",
+            class_name="jb-menu-toggle",
+            aria_label="Menu",
+            aria_controls="site-menu",
+            custom_attrs={"aria-expanded": "false", "data-menu-toggle": ""},
+        ),
+        rx.box(
+            rx.el.nav(
+                rx.el.ul(*(nav_link(label, href) for label, href in NAV)),
+                aria_label="Main",
+                class_name="jb-nav",
             ),
             account_menu(),
-            align="center",
-            spacing="5",
+            id="site-menu",
+            class_name="jb-menu",
         ),
-        justify="between",
-        align="center",
+        id="site-header",
+        class_name="jb-header",
         width="100%",
         padding_x="1.5em",
         padding_y="0.9em",
@@ -88,22 +117,29 @@ def header() -> rx.Component:
 
 def page(title: str, *children: rx.Component, actions: rx.Component | None = None) -> rx.Component:
     return rx.box(
+        rx.el.a("Skip to content", href="#main", class_name="jb-skip"),
         header(),
-        rx.container(
-            rx.vstack(
-                rx.hstack(
-                    rx.heading(title, size="7"),
-                    actions or rx.fragment(),
-                    justify="between",
-                    align="center",
+        rx.el.main(
+            rx.container(
+                rx.vstack(
+                    rx.hstack(
+                        rx.heading(title, as_="h1", size="7"),
+                        rx.box(actions, class_name="jb-actions") if actions else rx.fragment(),
+                        justify="between",
+                        align="center",
+                        wrap="wrap",
+                        width="100%",
+                    ),
+                    *children,
+                    spacing="5",
                     width="100%",
+                    padding_y="1.5em",
                 ),
-                *children,
-                spacing="5",
-                width="100%",
-                padding_y="1.5em",
+                size="4",
             ),
-            size="4",
+            id="main",
+            class_name="jb-main",
+            tab_index=-1,
         ),
         min_height="100vh",
         background="var(--gray-2)",
@@ -112,26 +148,28 @@ def page(title: str, *children: rx.Component, actions: rx.Component | None = Non
 
 def auth_page(title: str | rx.Var, *children: rx.Component) -> rx.Component:
     """The frame of the sign-in and sign-up pages: no navigation, no live parts."""
-    return rx.center(
-        rx.card(
-            rx.vstack(
-                rx.hstack(
-                    rx.icon("activity", size=22),
-                    rx.heading("Jobboard", size="5"),
-                    align="center",
+    return rx.el.main(
+        rx.center(
+            rx.card(
+                rx.vstack(
+                    rx.hstack(
+                        rx.icon("activity", size=22, aria_hidden="true"),
+                        rx.text("Jobboard", size="5", weight="bold"),
+                        align="center",
+                    ),
+                    rx.heading(title, as_="h1", size="6", id="auth-title"),
+                    *children,
+                    spacing="4",
+                    width="100%",
                 ),
-                rx.heading(title, size="6", id="auth-title"),
-                *children,
-                spacing="4",
+                size="4",
                 width="100%",
+                max_width="26em",
             ),
-            size="4",
-            width="100%",
-            max_width="26em",
+            min_height="100vh",
+            padding="1.5em",
+            background="var(--gray-2)",
         ),
-        min_height="100vh",
-        padding="1.5em",
-        background="var(--gray-2)",
     )
 
 
@@ -160,10 +198,14 @@ def auth_form(action: str, *fields: rx.Component, submit: str) -> rx.Component:
 
 
 def field(label: str, **props) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium", html_for=props.get("id")),
-        rx.input(size="3", width="100%", **props),
-        spacing="1",
+    """A labelled input: the label wraps the input, so it names it whatever element gets the id."""
+    return rx.el.label(
+        rx.vstack(
+            rx.text(label, size="2", weight="medium"),
+            rx.input(size="3", width="100%", **props),
+            spacing="1",
+            width="100%",
+        ),
         width="100%",
     )
 
@@ -188,11 +230,12 @@ def pager(
         ),
         rx.spacer(),
         rx.button("Previous", on_click=prev, disabled=page <= 1, variant="soft", id="prev-page"),
-        rx.text("Page ", page.to_string(), " of ", page_count.to_string(), size="2"),
+        rx.text("Page ", page.to_string(), " of ", page_count.to_string(), size="2", flex="none"),
         rx.button(
             "Next", on_click=next_, disabled=page >= page_count, variant="soft", id="next-page"
         ),
         align="center",
         width="100%",
         spacing="3",
+        wrap="wrap",
     )

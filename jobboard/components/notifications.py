@@ -23,7 +23,7 @@ def permission_sync() -> rx.Component:
 def _banner_body(icon: str, text: rx.Component, *actions: rx.Component) -> rx.Component:
     return rx.hstack(
         rx.icon(icon, size=20),
-        rx.box(text, flex="1"),
+        rx.box(text, flex="1", min_width="min(14em, 100%)"),
         *actions,
         rx.icon_button(
             rx.icon("x", size=16),
@@ -36,6 +36,7 @@ def _banner_body(icon: str, text: rx.Component, *actions: rx.Component) -> rx.Co
         align="center",
         spacing="3",
         width="100%",
+        wrap="wrap",
     )
 
 
@@ -118,7 +119,7 @@ def notification_status() -> rx.Component:
     """Settings: the current permission in words, a test button and the preferences."""
     return rx.card(
         rx.vstack(
-            rx.heading("Browser notifications", size="4"),
+            rx.heading("Browser notifications", as_="h2", size="4"),
             rx.hstack(
                 rx.badge(S.permission, size="2", id="notification-permission"),
                 rx.text(S.permission_words),

@@ -41,7 +41,7 @@ def _last_purge() -> rx.Component:
 def retention_section() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading("Data retention", size="4"),
+            rx.heading("Data retention", as_="h2", size="4"),
             rx.text(
                 "Finished jobs and their files are deleted after a while, so disk and memory "
                 "stay bounded. Jobs still queued or running are never deleted.",

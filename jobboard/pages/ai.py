@@ -33,7 +33,7 @@ def scope_picker() -> rx.Component:
 def job_card(title: str, text: str, *body: rx.Component) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading(title, size="4"),
+            rx.heading(title, as_="h2", size="4"),
             rx.text(text, size="2", color_scheme="gray"),
             *body,
             spacing="3",
@@ -56,6 +56,7 @@ def cards() -> rx.Component:
                     value=S.threshold,
                     on_change=S.set_threshold,
                     size="1",
+                    custom_attrs={"aria-label": "Strictness"},
                 ),
                 align="center",
             ),
@@ -65,6 +66,9 @@ def cards() -> rx.Component:
             "Auto-categorize",
             "Assigns each product to one of your categories, with a confidence. You review the "
             "result, accept or change each, then apply.",
+            rx.text(
+                "Your categories, separated by commas", as_="label", size="2", html_for="categories"
+            ),
             rx.text_area(
                 placeholder="Shirts, Pants, Hats, Kitchen…",
                 value=S.categories_text,
@@ -90,6 +94,7 @@ def cards() -> rx.Component:
                 ),
                 id=MATCH_UPLOAD_ID,
                 max_files=1,
+                custom_attrs={"data-file-label": "Supplier or marketplace file to match"},
                 border="1px dashed var(--accent-7)",
                 border_radius="8px",
                 padding="0.8em",
@@ -116,10 +121,14 @@ def cards() -> rx.Component:
                     id="provider-missing",
                 ),
             ),
-            rx.input(
-                placeholder="Tone or extra instructions (optional)",
-                value=S.instructions,
-                on_change=S.set_instructions,
+            rx.el.label(
+                rx.text("Tone or extra instructions (optional)", size="2"),
+                rx.input(
+                    placeholder="e.g. friendly, under 60 words",
+                    value=S.instructions,
+                    on_change=S.set_instructions,
+                    width="100%",
+                ),
                 width="100%",
             ),
             rx.button(

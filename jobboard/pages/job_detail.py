@@ -6,7 +6,7 @@ import reflex as rx
 
 from jobboard.components.actions import job_actions
 from jobboard.components.job import progress_cell, status_badge
-from jobboard.components.layout import on_load, page
+from jobboard.components.layout import link_button, on_load, page
 from jobboard.components.time import local_time
 from jobboard.state.jobs import JobDetailState
 from jobboard.state.review import THRESHOLDS, ReviewRow, ReviewState
@@ -37,7 +37,7 @@ def _row_list(
     return rx.cond(
         rows.length() > 0,
         rx.vstack(
-            rx.heading(heading, size="3"),
+            rx.heading(heading, as_="h3", size="3"),
             simple_table(rows, columns, table_id),
             rx.cond(
                 count > rows.length(),
@@ -59,7 +59,7 @@ def result_section() -> rx.Component:
     return rx.cond(
         S.has_result,
         rx.vstack(
-            rx.heading("Result", size="4"),
+            rx.heading("Result", as_="h2", size="4"),
             rx.hstack(
                 count_card("imported", S.imported, "green"),
                 count_card("updated", S.updated, "blue"),
@@ -339,8 +339,9 @@ def ai_results() -> rx.Component:
         ),
         rx.cond(
             S.download_url != "",
-            rx.link(
-                rx.button(rx.icon("download"), "Download CSV"),
+            link_button(
+                rx.icon("download"),
+                "Download CSV",
                 href=S.download_url,
                 is_external=True,
                 custom_attrs={"data-action": "download"},
@@ -488,5 +489,5 @@ def job_detail() -> rx.Component:
                 "No such job, or it is not yours.", icon="triangle-alert", color_scheme="red"
             ),
         ),
-        actions=rx.link(rx.button("All tasks", variant="soft"), href="/tasks"),
+        actions=link_button("All tasks", href="/tasks", variant="soft"),
     )

@@ -6,7 +6,7 @@ import reflex as rx
 
 from jobboard.components.actions import action_bits
 from jobboard.components.job import progress_bits, status_badge
-from jobboard.components.layout import on_load, page
+from jobboard.components.layout import link_button, on_load, page
 from jobboard.components.notifications import notification_permission_banner
 from jobboard.components.time import local_time
 from jobboard.core.joblist import SEARCH_MAX_CHARS
@@ -55,7 +55,9 @@ def filters() -> rx.Component:
     return rx.hstack(
         search_box(),
         rx.select.root(
-            rx.select.trigger(placeholder="Status", aria_label="Status", id="status-filter"),
+            rx.select.trigger(
+                placeholder="Status", custom_attrs={"aria-label": "Status"}, id="status-filter"
+            ),
             rx.select.content(
                 rx.select.item("All statuses", value=ALL),
                 *(rx.select.item(s.capitalize(), value=s.value) for s in JobStatus.ALL),
@@ -64,7 +66,9 @@ def filters() -> rx.Component:
             on_change=TasksState.set_status_filter,
         ),
         rx.select.root(
-            rx.select.trigger(placeholder="Kind", aria_label="Kind", id="kind-filter"),
+            rx.select.trigger(
+                placeholder="Kind", custom_attrs={"aria-label": "Kind"}, id="kind-filter"
+            ),
             rx.select.content(
                 rx.select.item("All kinds", value=ALL),
                 *(rx.select.item(k.label, value=k.name) for k in KINDS.values()),
@@ -277,5 +281,5 @@ def tasks() -> rx.Component:
         notice(),
         jobs_table(),
         tasks_pager(),
-        actions=rx.link(rx.button(rx.icon("upload"), "Upload products"), href="/upload"),
+        actions=link_button(rx.icon("upload"), "Upload products", href="/upload"),
     )

@@ -40,6 +40,7 @@ def dropzone() -> rx.Component:
             spacing="2",
         ),
         id=UPLOAD_ID,
+        custom_attrs={"data-file-label": "Product file to import"},
         multiple=False,
         max_files=1,
         max_size=uploads.max_bytes(),

@@ -171,13 +171,18 @@ class NotifyState(rx.State):
             return []
         self.announced = " ".join([*announced[-(ANNOUNCED_KEPT - 1) :], job["id"]])
         self.seen_at = f"{time.time():.3f}"
+        # "Open" takes the user to the job's page: not offered on that very page.
+        here = str(self.router.url.path or "").rstrip("/")
+        action = {} if here == notice.url.rstrip("/") else {
+            "action": {"label": "Open", "on_click": rx.redirect(notice.url)}
+        }  # fmt: skip
         toast = _TOASTS[notice.level](
             notice.title,
             description=notice.body,
             id=notice.tag,
             duration=8000,
             close_button=True,
-            action={"label": "Open", "on_click": rx.redirect(notice.url)},
+            **action,
         )
         out = [toast]
         if getattr(self, _PREF_FOR_STATUS[job["status"]]):
