@@ -18,12 +18,12 @@ import time
 import traceback
 from datetime import UTC, datetime
 
-from bench import browser_latency, job_control, reporter_cost, upload_throughput
+from bench import browser_latency, job_control, reporter_cost, sessions, upload_throughput
 from bench.common import Result, log, machine_info
 from bench.cpu import wait_for_quiet
 from bench.report import browser_breakdown_markdown, console_table, results_markdown, write_doc
 
-BENCHES = ("reporter", "upload", "control", "browser")
+BENCHES = ("reporter", "upload", "control", "browser", "sessions")
 
 
 def _command() -> str:
@@ -86,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
                 res = upload_throughput.run(args.quick, args.keep)
             elif name == "control":
                 res = job_control.run(args.quick, args.keep)
+            elif name == "sessions":
+                res = sessions.run(args.quick)
             else:
                 res, more = browser_latency.run(
                     args.quick,
