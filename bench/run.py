@@ -24,6 +24,7 @@ from bench import (
     pg_upload,
     products_scale,
     reporter_cost,
+    sessions,
     sse_latency,
     tasks_scale,
     upload_throughput,
@@ -42,6 +43,7 @@ BENCHES = (
     "webhooks",
     "stats",
     "browser",
+    "sessions",
     "pg-upload",
     "tasks",
     "products",
@@ -126,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
                 res = tasks_scale.run(args.quick, args.keep)
             elif name == "products":
                 res = products_scale.run(args.quick, args.keep)
+            elif name == "sessions":
+                res = sessions.run(args.quick)
             else:
                 res, more = browser_latency.run(
                     args.quick,

@@ -7,6 +7,7 @@ import reflex as rx
 from jobboard.api import create_api
 from jobboard.api.security import SecurityHeadersMiddleware
 from jobboard.components.connection import connection_banner
+from jobboard.core import loopwatch
 from jobboard.pages import (  # noqa: F401
     ai,
     history,
@@ -58,3 +59,4 @@ app.register_lifespan_task(subscribe_events)
 app.register_lifespan_task(watchdog_forever)
 app.register_lifespan_task(purge_old_data_forever)
 app.register_lifespan_task(count_sessions_forever)
+app.register_lifespan_task(loopwatch.watch_forever)
