@@ -6,11 +6,9 @@ from reflex.plugins.sitemap import SitemapPlugin
 
 from jobboard.core.settings import allowed_origins
 
-# A session's state stays in the process that serves its websocket between events (Reflex's
-# opportunistic lock), instead of a Redis read, lock and write for every live update: the
-# largest share of the app's CPU per event per session (bench/sessions.py). Another process
-# that needs the state (an upload) breaks the lease and gets it from Redis as before.
-os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
+# Not Reflex's opportunistic state lock (REFLEX_OPLOCK_ENABLED): it saves the Redis read, lock
+# and write of each live update per session, but after a Redis restart the sessions it leased
+# stopped getting updates (tests/browser/test_outages.py fails with it), and recovery comes first.
 
 config = rx.Config(
     app_name="jobboard",
