@@ -34,6 +34,7 @@ def main() -> int:
         if stack.redis:
             print(f"jobboard: started a Redis-compatible server at {stack.redis.url}", flush=True)
         stack.migrate()
+        stack.clean_metrics()  # the metrics directory app and workers write to, empty
         stack.start_workers()
         print(
             f"jobboard: {stack.workers} worker(s) listening (a worker that dies is replaced)",

@@ -33,6 +33,8 @@ from prometheus_client.multiprocess import MultiProcessCollector, mark_process_d
 log = logging.getLogger(__name__)
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+if MULTIPROCESS:  # a missing directory would fail the first metric of every process
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 _identity: dict[str, str] = {}
 
 
