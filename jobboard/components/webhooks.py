@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from jobboard.components.time import local_time
 from jobboard.core.webhooks import ALL_EVENTS, EVENT_TYPES
 from jobboard.state.webhooks import DeliveryRow, WebhookRow, WebhooksState
 
@@ -184,7 +185,7 @@ def create_form() -> rx.Component:
 
 def _delivery_row(row: rx.Var[DeliveryRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(row.when),
+        rx.table.cell(local_time(row.when, mode="absolute", fallback="—")),
         rx.table.cell(row.event_type, rx.cond(row.trigger == "resend", " (resend)", "")),
         rx.table.cell(row.attempt),
         rx.table.cell(
@@ -210,7 +211,9 @@ def _delivery_row(row: rx.Var[DeliveryRow]) -> rx.Component:
                 ),
                 rx.cond(
                     row.next_attempt != "",
-                    rx.text("next try ", row.next_attempt, size="1", color_scheme="gray"),
+                    rx.text(
+                        "next try ", local_time(row.next_attempt), size="1", color_scheme="gray"
+                    ),
                 ),
                 spacing="1",
             )
@@ -244,13 +247,18 @@ def _details() -> rx.Component:
                 ),
                 rx.cond(
                     current.failing_since != "",
-                    rx.text("Failing since ", current.failing_since, size="2", color_scheme="red"),
+                    rx.text(
+                        "Failing since ",
+                        local_time(current.failing_since, mode="absolute"),
+                        size="2",
+                        color_scheme="red",
+                    ),
                 ),
                 rx.cond(
                     current.rotating_until != "",
                     rx.text(
                         "Signed with the old secret too until ",
-                        current.rotating_until,
+                        local_time(current.rotating_until, mode="absolute"),
                         size="2",
                         color_scheme="gray",
                     ),

@@ -18,8 +18,9 @@ LOG_ROWS = 50
 WATCH_SECONDS = 20.0  # how long the page waits for a queued test or resend to be logged
 
 
-def _when(value: datetime | None, never: str = "—") -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else never
+def _when(value: datetime | None, never: str = "") -> str:
+    """ISO 8601: the page shows it in the browser's zone and locale (components/time.py)."""
+    return value.isoformat() if value else never
 
 
 @dataclasses.dataclass
