@@ -387,7 +387,8 @@ class JobDetailState(rx.State):
 
     @rx.event
     async def load(self) -> None:
-        job_id = str(self.router.page.params.get("job_id", ""))
+        # /tasks/<job_id>: the page's one dynamic argument (RouterData.page is deprecated).
+        job_id = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
         owner = owner_of(self)
         live.watch(owner, token_of(self), "page", JobDetailState)
         job = await asyncio.to_thread(get_job, job_id, owner) if job_id else None

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 import reflex as rx
-from reflex.event import EventSpec, fix_events
+from reflex.event import Event, EventSpec
 from reflex.state import StateUpdate
 
 from jobboard.core import hub, jobs, metrics, retention
@@ -79,7 +79,7 @@ async def _deliver(
                     for event in batch:
                         browser_events.extend(state.apply_job_event(event) or ())
         if browser_events and app.event_namespace is not None:
-            update = StateUpdate(events=fix_events(browser_events))
+            update = StateUpdate(events=Event.from_event_type(browser_events))
             await app.event_namespace.emit_update(update, token)
         metrics.pushed(batch)  # the state's delta went out when modify_state closed
     except Exception:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import reflex as rx
-from reflex.event import fix_events
+from reflex.event import Event
 from reflex.middleware import Middleware
 from reflex.state import StateUpdate
 
@@ -145,7 +145,7 @@ def sign_in_url(path: str) -> str:
 
 def _wanted_path(state: rx.State) -> str:
     url = state.router.url
-    path = getattr(url, "path", "") or state.router.page.path or "/"
+    path = getattr(url, "path", "") or "/"
     query = getattr(url, "query", "")
     return f"{path}?{query}" if query else path
 
@@ -179,7 +179,7 @@ class AuthMiddleware(Middleware):
             return StateUpdate()
         fresh_install = not await users_exist()
         target = "/sign-up" if fresh_install else sign_in_url(_wanted_path(state))
-        return StateUpdate(events=fix_events([rx.redirect(target)], token_of(state)))
+        return StateUpdate(events=Event.from_event_type([rx.redirect(target)]))
 
 
 class StaticPageState(rx.State):
@@ -204,7 +204,7 @@ class PublicState(rx.State):
 
         live.forget(token_of(self))
         if await current_user(self, fresh=True) is not None:
-            return rx.redirect(safe_next(self.router.page.params.get("next")))
+            return rx.redirect(safe_next(self.router.url.query_parameters.get("next")))
         if not await users_exist():
             self.mode = "first"
         else:
@@ -217,7 +217,7 @@ class PublicState(rx.State):
 
         live.forget(token_of(self))
         if await current_user(self, fresh=True) is not None:
-            return rx.redirect(safe_next(self.router.page.params.get("next")))
+            return rx.redirect(safe_next(self.router.url.query_parameters.get("next")))
         if not await users_exist():
             return rx.redirect("/sign-up")
         return None
