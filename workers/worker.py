@@ -7,10 +7,10 @@ import ctypes
 import logging
 import os
 import signal
+import time
 from typing import Any
 
 import redis
-import rq.scheduler
 from rq import Worker
 from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.job import Job as RQJob
@@ -38,8 +38,13 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
+# How long the scheduler waits before trying again while Redis is unreachable.
+SCHEDULER_RETRY_SECONDS = 1.0
+
+
 class _Scheduler(RQScheduler):
-    """RQ's scheduler process, but one that dies with its worker (no orphan per kill)."""
+    """RQ's scheduler process, but one that dies with its worker (no orphan per kill) and
+    outlives a Redis outage, as its worker does."""
 
     def start(self) -> Any:
         self._status = self.Status.STARTED
@@ -50,8 +55,29 @@ class _Scheduler(RQScheduler):
 
 
 def _run_scheduler(scheduler: RQScheduler, parent_pid: int) -> None:
+    """RQ's `rq.scheduler.run`, but a Redis error does not end the process: RQ's worker
+    restarts a dead scheduler only in its maintenance, every 10 minutes, and until then
+    no retry (`enqueue_in`: webhook redeliveries) would be enqueued."""
     _die_with_parent(parent_pid)
-    rq.scheduler.run(scheduler)
+    scheduler.log.info(
+        "Scheduler for %s started with PID %s", ", ".join(scheduler._queue_names), os.getpid()
+    )
+    while True:
+        try:
+            scheduler.work()
+            return
+        except redis.exceptions.RedisError as exc:
+            scheduler.log.warning("Scheduler: Redis unreachable (%s); waiting for it", exc)
+        while not scheduler._stop_requested:  # one warning per outage, not one a second
+            time.sleep(SCHEDULER_RETRY_SECONDS)
+            try:
+                scheduler.connection.ping()
+                break
+            except redis.exceptions.RedisError:
+                continue
+        if scheduler._stop_requested:
+            return
+        scheduler.log.info("Scheduler: Redis is back")
 
 
 class JobboardWorker(Worker):
@@ -68,7 +94,14 @@ class JobboardWorker(Worker):
         date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
         log_format: str = DEFAULT_LOGGING_FORMAT,
     ) -> None:
-        """RQ's own, with a scheduler that dies with this worker."""
+        """RQ's own, with a scheduler that dies with this worker and is named after it.
+
+        The name is the scheduler's lock token. RQ's default, a random one per start, left
+        the locks of a scheduler that died with its worker (or that a Redis restart brought
+        back from its snapshot) to the dead one for their 61 s lease, and the replacement
+        worker, refused, tried again only in its maintenance 10 minutes later: no scheduled
+        job ran meanwhile. The pool reuses a name only once its worker is gone
+        (JobboardWorkerPool._free_name), so the worker that takes the name takes the locks."""
         self.scheduler = _Scheduler(
             self.queues,
             connection=self.connection,
@@ -76,6 +109,7 @@ class JobboardWorker(Worker):
             date_format=date_format,
             log_format=log_format,
             serializer=self.serializer,
+            name=self.name,
         )
         self.scheduler.acquire_locks()
         if not self.scheduler.acquired_locks:

@@ -218,7 +218,7 @@ def _delivery_row(row: rx.Var[DeliveryRow]) -> rx.Component:
                 spacing="1",
             )
         ),
-        custom_attrs={"data-id": row.id, "data-trigger": row.trigger},
+        custom_attrs={"data-id": row.id, "data-event": row.event_type, "data-trigger": row.trigger},
         class_name="delivery-row",
     )
 

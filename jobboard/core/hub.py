@@ -32,6 +32,9 @@ from jobboard.core.redis import get_async_redis
 log = logging.getLogger(__name__)
 
 RECONNECT_EVERY = 0.5  # seconds between attempts to get the subscription back
+# The subscription's connection, by name in `CLIENT LIST`: one per app process, however many
+# streams and pages follow events (other pub/sub users, e.g. Reflex's state lock, have their own).
+CLIENT_NAME = "jobboard-events-hub"
 
 
 class _Marker:
@@ -200,7 +203,7 @@ class Hub:
         """Listen to every owner's events; reconnect on errors (followers catch up then)."""
         lost_at: datetime | None = None
         while True:
-            client = get_async_redis()
+            client = get_async_redis(client_name=CLIENT_NAME)
             pubsub = client.pubsub()
             try:
                 await pubsub.psubscribe(events.EVENTS_PATTERN)

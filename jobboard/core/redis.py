@@ -20,9 +20,10 @@ def get_redis() -> redis.Redis:
     return _client(get_settings().redis_url)
 
 
-def get_async_redis() -> aioredis.Redis:
-    """A fresh asyncio client (bound to the running loop)."""
-    return aioredis.Redis.from_url(get_settings().redis_url)
+def get_async_redis(client_name: str | None = None) -> aioredis.Redis:
+    """A fresh asyncio client (bound to the running loop); `client_name` is what
+    `CLIENT LIST` shows for its connections."""
+    return aioredis.Redis.from_url(get_settings().redis_url, client_name=client_name)
 
 
 # One pooled asyncio client per event loop (and URL): the SSE streams of a process share a

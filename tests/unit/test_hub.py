@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from jobboard.core.hub import RESUBSCRIBED, Hub, Overflow, Tap
 from jobboard.core.streams import START, Position, parse_position
+from tests.utils.aio import run
 
 
 def test_a_listener_that_falls_behind_is_dropped_not_buffered() -> None:
@@ -28,7 +27,7 @@ def test_a_listener_that_falls_behind_is_dropped_not_buffered() -> None:
             assert hub.listener_count() == 1
         assert hub.listener_count() == 0
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_only_followed_owners_are_decoded_and_taps_hear_reconnects() -> None:
@@ -55,7 +54,7 @@ def test_only_followed_owners_are_decoded_and_taps_hear_reconnects() -> None:
             await hub._subscribed("earlier")  # type: ignore[arg-type]
             assert reconnects == ["earlier"]
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 @pytest.mark.parametrize(
@@ -109,4 +108,4 @@ def test_job_listeners_wake_only_for_their_job() -> None:
             assert hub.listener_count() == 2
         assert hub.listener_count() == 0 and not hub._job_listeners
 
-    asyncio.run(scenario())
+    run(scenario())
