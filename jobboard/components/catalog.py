@@ -74,6 +74,18 @@ def toolbar() -> rx.Component:
 def selection_bar() -> rx.Component:
     """How many are selected, and "select all N matching" once a whole page is."""
     return rx.hstack(
+        # The header's "Select this page" is out of sight when the table is stacked cards
+        # (below 640 px): phones get this one instead (assets/jobboard.css).
+        rx.el.label(
+            rx.checkbox(
+                checked=S.page_selected,
+                on_change=S.toggle_page,
+                aria_label="Select this page",
+                id="select-page-phone",
+            ),
+            rx.text("Select this page", size="2"),
+            class_name="jb-choice jb-phone-only",
+        ),
         rx.text(
             rx.cond(
                 S.all_matching,
@@ -209,7 +221,11 @@ def catalog_table() -> rx.Component:
         rx.cond(
             S.message != "",
             rx.callout(
-                S.message, icon="triangle-alert", color_scheme="orange", id="filter-message"
+                S.message,
+                icon="triangle-alert",
+                color_scheme="orange",
+                high_contrast=True,  # orange text on its tint is below AA
+                id="filter-message",
             ),
         ),
         rx.cond(

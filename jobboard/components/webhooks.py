@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from jobboard.components.layout import link_button
 from jobboard.components.time import local_time
 from jobboard.core.webhooks import ALL_EVENTS, EVENT_TYPES
 from jobboard.state.webhooks import DeliveryRow, WebhookRow, WebhooksState
@@ -28,6 +29,8 @@ def _event_boxes(prefix: str, checked: rx.Var | None = None) -> rx.Component:
                         name=f"event_{name}",
                         default_checked=default,
                         id=f"{prefix}-event-{name}",
+                        # Radix's checkbox is a <button>: the wrapping label does not name it.
+                        aria_label=EVENT_LABELS[name],
                     ),
                     EVENT_LABELS[name],
                     spacing="2",
@@ -230,7 +233,7 @@ def _details() -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.hstack(
-                    rx.heading(rx.code(current.url), size="3"),
+                    rx.heading(rx.code(current.url), as_="h2", size="3"),
                     _status_badge(current),
                     align="center",
                     wrap="wrap",
@@ -320,7 +323,7 @@ def _details() -> rx.Component:
                     key=WebhooksState.selected + current.events + current.active.to_string(),
                 ),
                 rx.hstack(
-                    rx.heading("Delivery log", size="3"),
+                    rx.heading("Delivery log", as_="h3", size="3"),
                     rx.button(
                         rx.icon("refresh-cw", size=14),
                         "Refresh",
@@ -430,10 +433,12 @@ def webhooks_summary() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.heading("Webhooks", size="4"),
-                rx.link(
-                    rx.button("Manage webhooks", size="1", variant="soft"),
+                rx.heading("Webhooks", as_="h2", size="4"),
+                link_button(
+                    "Manage webhooks",
                     href="/settings/webhooks",
+                    size="1",
+                    variant="soft",
                     id="open-webhooks",
                 ),
                 justify="between",

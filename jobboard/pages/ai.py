@@ -117,6 +117,7 @@ def cards() -> rx.Component:
                     S.provider_message,
                     icon="key-round",
                     color_scheme="orange",
+                    high_contrast=True,  # orange text on its tint is below AA
                     size="1",
                     id="provider-missing",
                 ),

@@ -85,7 +85,7 @@ def duration_chart(kind: rx.Var[KindHistory]) -> rx.Component:
 def kind_card(kind: rx.Var[KindHistory]) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading(kind.label, size="4"),
+            rx.heading(kind.label, as_="h2", size="4"),
             rx.hstack(
                 figure("Jobs ended", kind.total.to_string(), "total"),
                 figure("Completed", kind.completed.to_string(), "completed"),

@@ -362,6 +362,7 @@ def error_section() -> rx.Component:
                 S.job.error,
             ),
             color_scheme=rx.cond(S.job.status == "failed", "red", "orange"),
+            high_contrast=True,  # orange text on its tint is below AA
             id="job-error",
             width="100%",
         ),
@@ -421,6 +422,7 @@ def outcome_section() -> rx.Component:
                     size="2",
                     variant="soft",
                     color_scheme="amber",
+                    high_contrast=True,  # amber text on its soft tint is 4.1:1, below AA
                 ),
             ),
             align="center",
@@ -441,7 +443,7 @@ def outcome_section() -> rx.Component:
 def metadata() -> rx.Component:
     job = S.job
     return rx.vstack(
-        rx.heading("Details", size="3"),
+        rx.heading("Details", as_="h2", size="3"),
         rx.data_list.root(
             field("Job id", rx.code(job.id)),
             field("Kind", job.kind_label),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from jobboard.components.catalog import catalog_table
-from jobboard.components.layout import on_load, page
+from jobboard.components.layout import link_button, on_load, page
 from jobboard.state.products import EXPORT_FORMATS, ProductsState
 
 
@@ -22,9 +22,11 @@ def export_buttons() -> rx.Component:
             )
             for fmt, label in EXPORT_FORMATS.items()
         ),
-        rx.link(
-            rx.button(rx.icon("sparkles"), "AI jobs on these", variant="soft"),
+        link_button(
+            rx.icon("sparkles"),
+            "AI jobs on these",
             href=ProductsState.ai_url,
+            variant="soft",
             id="open-ai",
         ),
         spacing="2",

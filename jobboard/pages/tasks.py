@@ -267,7 +267,11 @@ def notice() -> rx.Component:
     return rx.cond(
         TasksState.message != "",
         rx.callout(
-            TasksState.message, icon="triangle-alert", color_scheme="amber", id="tasks-message"
+            TasksState.message,
+            icon="triangle-alert",
+            color_scheme="amber",
+            high_contrast=True,  # amber text on its tint is below AA
+            id="tasks-message",
         ),
     )
 

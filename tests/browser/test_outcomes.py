@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,12 +35,14 @@ BAD = {5: ("", "No SKU", "1.00"), 9: ("B-9", "Bad price", "abc")}
 
 
 def partial_csv(path: Path) -> Path:
+    # SKUs of their own: other tests' uploads for the same user must not turn these into updates.
+    prefix = f"OUT{time.monotonic_ns()}"
     lines = ["sku,title,price"]
     for i in range(1, 41):
         if i % 5 == 0 and i <= 45:
             cells = BAD[5] if i % 10 == 5 else (f"B-{i}", f"Bad price {i}", "abc")
         else:
-            cells = (f"P-{i}", f"Product {i}", f"{i}.50")
+            cells = (f"{prefix}-{i}", f"Product {i}", f"{i}.50")
         lines.append(",".join(cells))
     path.write_text("\n".join(lines) + "\n")
     return path
