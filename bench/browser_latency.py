@@ -146,12 +146,12 @@ class Scenario:
     sent: dict[int, tuple[str, float, bool]] = field(default_factory=dict)  # seq→job, ms, measured
 
 
-def _make_jobs(n: int, tag: str) -> list:
+def _make_jobs(n: int, tag: str, owner: str | None = None) -> list:
     from jobboard.core import jobs
     from jobboard.core.progress import ProgressReporter
     from jobboard.core.settings import get_settings
 
-    owner = get_settings().local_user
+    owner = owner or get_settings().local_user
     reporters = []
     for i in range(n):
         job = jobs.submit(

@@ -33,7 +33,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from bench.browser_latency import _OBSERVER, _SHOWN_JS
+from bench.browser_latency import _OBSERVER, _SHOWN_JS, _finish_jobs, _make_jobs
 from bench.common import CHROMIUM, CHROMIUM_ARGS, Result, log, percentile, private_stack
 from bench.cpu import CpuMeter, bench_groups
 
@@ -186,31 +186,6 @@ def _make_accounts(n: int) -> list[tuple[object, str]]:
     return out
 
 
-def _start_jobs(owner: str, n: int, tag: str) -> list:
-    from jobboard.core import jobs
-    from jobboard.core.progress import ProgressReporter
-
-    reporters = []
-    for i in range(n):
-        job = jobs.submit(
-            "product_upload",
-            owner_id=owner,
-            title=f"{tag} {i + 1}",
-            params={"path": "/nonexistent"},
-        )
-        started = jobs.start(job.id)
-        assert started is not None
-        reporters.append(ProgressReporter(started, interval=0.0))
-    return reporters
-
-
-def _finish(reporters: list) -> None:
-    from jobboard.core import jobs
-
-    for r in reporters:
-        jobs.complete(r.job_id, {"bench": True}, r.close())
-
-
 def _result(metric: str, value: float, unit: str, target: float, note: str = "") -> Result:
     ok = None if value != value else value <= target  # NaN: nothing measured
     return Result(NAME, metric, value, unit, f"≤ {target:g} {unit}", ok, note)
@@ -228,7 +203,7 @@ def run_scenario(browser, stack, sc: Scenario, seq0: int) -> tuple[list[Result],
     reporters: list = []
     per_account: list[list] = []
     for k, (user, _) in enumerate(accounts):
-        rs = _start_jobs(user.id, sc.jobs_per_account, f"{sc.label} #{k}")
+        rs = _make_jobs(sc.jobs_per_account, f"{sc.label} #{k}", owner=user.id)
         per_account.append(rs)
         reporters.extend(rs)
     secret0 = accounts[0][1]
@@ -341,7 +316,7 @@ def run_scenario(browser, stack, sc: Scenario, seq0: int) -> tuple[list[Result],
             light_lat.extend(v for s, v in rec["seen"].items() if int(s) in measured)
         proc.join(5)
     context.close()
-    _finish(reporters)
+    _finish_jobs(reporters)
 
     app_cores = cpu.get("Reflex app (all processes)", 0.0) / elapsed
     session_events = sc.events_per_second * sc.sessions / sc.accounts  # events each session gets
