@@ -6,6 +6,7 @@ import reflex as rx
 
 from jobboard.components.actions import cancel_button
 from jobboard.components.connection import offline
+from jobboard.components.live import LiveProgress, live_text
 from jobboard.state.active_jobs import ActiveJobsState
 from jobboard.state.rows import JobRow
 
@@ -30,23 +31,33 @@ def _job(job: rx.Var[JobRow]) -> rx.Component:
                     flex="1",
                     class_name="jb-card-link",
                 ),
-                rx.text(job.percentage_text, size="2", custom_attrs={"data-field": "percentage"}),
+                rx.text(
+                    live_text(job.id, job.version, "percentage_text", job.percentage_text),
+                    size="2",
+                    custom_attrs={"data-field": "percentage"},
+                ),
                 width="100%",
                 spacing="2",
             ),
-            rx.progress(
-                value=job.percentage.to(int),
-                max=100,
+            LiveProgress.create(
+                job_id=job.id,
+                version=job.version,
+                value=job.percentage,
+                label="Progress of " + job.title,
                 size="1",
                 width="100%",
-                aria_label="Progress of " + job.title,
             ),
             rx.hstack(
                 rx.text(
-                    job.step, size="1", color_scheme="gray", custom_attrs={"data-field": "step"}
+                    live_text(job.id, job.version, "step", job.step),
+                    size="1",
+                    color_scheme="gray",
+                    custom_attrs={"data-field": "step"},
                 ),
                 rx.spacer(),
-                rx.text(job.eta, size="1", color_scheme="gray"),
+                rx.text(
+                    live_text(job.id, job.version, "eta", job.eta), size="1", color_scheme="gray"
+                ),
                 rx.box(cancel_button(job), class_name="jb-above-link"),
                 width="100%",
                 align="center",

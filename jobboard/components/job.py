@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from jobboard.components.live import LiveProgress, live_text
 from jobboard.state.rows import JobRow
 
 
@@ -22,19 +23,29 @@ def status_badge(
 
 
 def progress_cell(job: rx.Var[JobRow]) -> rx.Component:
-    return progress_bits(job.percentage, job.percentage_text, job.step)
+    return progress_bits(job.id, job.version, job.percentage, job.percentage_text, job.step)
 
 
 def progress_bits(
-    percentage: rx.Var[float], percentage_text: rx.Var[str], step: rx.Var[str]
+    job_id: rx.Var[str],
+    version: rx.Var[int],
+    percentage: rx.Var[float],
+    percentage_text: rx.Var[str],
+    step: rx.Var[str],
 ) -> rx.Component:
+    """The bar, the percentage and the step: live (the browser's newest progress frame)."""
     return rx.vstack(
         rx.hstack(
-            rx.progress(
-                value=percentage.to(int), max=100, width="100%", size="2", aria_label="Progress"
+            LiveProgress.create(
+                job_id=job_id,
+                version=version,
+                value=percentage,
+                label="Progress",
+                size="2",
+                width="100%",
             ),
             rx.text(
-                percentage_text,
+                live_text(job_id, version, "percentage_text", percentage_text),
                 size="2",
                 weight="medium",
                 min_width="3.5em",
@@ -44,7 +55,12 @@ def progress_bits(
             align="center",
             width="100%",
         ),
-        rx.text(step, size="1", color_scheme="gray", custom_attrs={"data-field": "step"}),
+        rx.text(
+            live_text(job_id, version, "step", step),
+            size="1",
+            color_scheme="gray",
+            custom_attrs={"data-field": "step"},
+        ),
         spacing="1",
         width="100%",
     )

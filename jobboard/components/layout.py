@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from jobboard.components.active_jobs import active_jobs_indicator
+from jobboard.components.live import live_feed
 from jobboard.components.notifications import permission_sync
 from jobboard.state.active_jobs import ActiveJobsState
 from jobboard.state.notifications import NotifyState
@@ -118,6 +119,7 @@ def header() -> rx.Component:
 def page(title: str, *children: rx.Component, actions: rx.Component | None = None) -> rx.Component:
     return rx.box(
         rx.el.a("Skip to content", href="#main", class_name="jb-skip"),
+        live_feed(),
         header(),
         rx.el.main(
             rx.container(

@@ -7,6 +7,7 @@ import reflex as rx
 from jobboard.components.actions import job_actions
 from jobboard.components.job import progress_cell, status_badge
 from jobboard.components.layout import link_button, on_load, page
+from jobboard.components.live import LiveTime, live_text
 from jobboard.components.time import local_time
 from jobboard.state.jobs import JobDetailState
 from jobboard.state.review import THRESHOLDS, ReviewRow, ReviewState
@@ -447,13 +448,22 @@ def metadata() -> rx.Component:
         rx.data_list.root(
             field("Job id", rx.code(job.id)),
             field("Kind", job.kind_label),
-            field("Processed", job.counts),
-            rx.cond(job.active, field("Speed", job.speed)),
-            rx.cond(job.active, field("Time left", job.eta)),
+            field("Processed", live_text(job.id, job.version, "counts", job.counts)),
+            rx.cond(job.active, field("Speed", live_text(job.id, job.version, "speed", job.speed))),
+            rx.cond(job.active, field("Time left", live_text(job.id, job.version, "eta", job.eta))),
             rx.cond(job.active, rx.fragment(), field("Duration", job.duration)),
             field("Created", local_time(job.created_at, fallback="—")),
             field("Started", local_time(job.started_at, fallback="—")),
-            field("Updated", local_time(job.updated_at, fallback="—")),
+            field(
+                "Updated",
+                LiveTime.create(
+                    job_id=job.id,
+                    version=job.version,
+                    name="updated_at",
+                    value=job.updated_at,
+                    fallback="—",
+                ),
+            ),
             field("Finished", local_time(job.completed_at, fallback="—")),
         ),
         width="100%",

@@ -7,6 +7,7 @@ import reflex as rx
 from jobboard.components.actions import action_bits
 from jobboard.components.job import progress_bits, status_badge
 from jobboard.components.layout import link_button, on_load, page
+from jobboard.components.live import live_text
 from jobboard.components.notifications import notification_permission_banner
 from jobboard.components.time import local_time
 from jobboard.core.joblist import SEARCH_MAX_CHARS
@@ -98,6 +99,7 @@ def job_row(job: rx.Var[JobRow]) -> rx.Component:
         kind_label=job.kind_label,
         title=job.title,
         created_at=job.created_at,
+        version=job.version,
         status=job.status,
         outcome=job.outcome,
         color=job.color,
@@ -121,6 +123,7 @@ def task_row(
     kind_label: rx.Var[str],
     title: rx.Var[str],
     created_at: rx.Var[str],
+    version: rx.Var[int],
     status: rx.Var[str],
     outcome: rx.Var[str],
     color: rx.Var[str],
@@ -144,14 +147,16 @@ def task_row(
             max_width="18em",
         ),
         rx.table.cell(status_badge(outcome, color, status)),
-        rx.table.cell(progress_bits(percentage, percentage_text, step), min_width="16em"),
-        rx.table.cell(rx.text(counts, size="2")),
+        rx.table.cell(
+            progress_bits(id, version, percentage, percentage_text, step), min_width="16em"
+        ),
+        rx.table.cell(rx.text(live_text(id, version, "counts", counts), size="2")),
         rx.table.cell(
             rx.cond(
                 active,
                 rx.vstack(
-                    rx.text(speed, size="2"),
-                    rx.text(eta, size="1", color_scheme="gray"),
+                    rx.text(live_text(id, version, "speed", speed), size="2"),
+                    rx.text(live_text(id, version, "eta", eta), size="1", color_scheme="gray"),
                     spacing="0",
                 ),
                 rx.text(duration, size="2", color_scheme="gray"),

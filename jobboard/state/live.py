@@ -3,6 +3,14 @@
 A page's on_load calls `watch()` *before* it reads its snapshot; events that arrive while
 the snapshot is read wait for the state lock and are applied after it, and the version
 check drops any that the snapshot already contains. Nothing is lost in between.
+
+Two paths. An event that changes what a job *is* (created, started, ended, retried) goes
+through each session's Reflex state (`_deliver`): rows move, toasts and notifications fire.
+An event that only moves a running job's progress (by far the most) skips the state: its
+progress fields are built once per process and pushed to the owner's sessions as a
+`LiveState.frame` delta (`_push_progress`), which the browser keeps beside the rows
+(assets/live_jobs.jsx). Reading and writing each session's state from Redis for every
+progress tick was most of the app's CPU with a team watching (docs/BENCHMARKS.md, sessions).
 """
 
 from __future__ import annotations
@@ -16,10 +24,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 import reflex as rx
 from reflex.event import Event, EventSpec
 from reflex.state import StateUpdate
+from reflex_base.constants.state import FIELD_MARKER
 
 from jobboard.core import hub, jobs, metrics, retention
+from jobboard.core.models import JobStatus
 from jobboard.core.watchdog import TICK_EVERY, Watchdog
 from jobboard.state import session
+from jobboard.state.rows import live_entry
 
 if TYPE_CHECKING:
     from reflex.app import App
@@ -37,6 +48,21 @@ class LiveView(Protocol):
         """Update the view; may return browser events (toasts, notifications) to run."""
 
 
+class LiveState(rx.State):
+    """Carries progress frames to the browser; never set here (see `_push_progress`)."""
+
+    frame: dict[str, dict[str, Any]] = {}
+
+
+# The delta key of LiveState.frame, as Reflex's own deltas name it.
+_FRAME_DELTA = (LiveState.get_full_name(), "frame" + FIELD_MARKER)
+
+# owner -> ids of the jobs this process last dispatched as running, while the owner had
+# sessions here. Dropped with the owner's last session: events of owners without sessions
+# are not even decoded, so what is known of their jobs would go stale (a job queued again).
+_running: dict[str, dict[str, None]] = {}
+_RUNNING_KEPT = 10_000  # per owner; the oldest are forgotten (their next event is a full one)
+
 # owner_id -> client token -> slot ("page", "header", ...) -> the state class in that slot.
 _watchers: dict[str, dict[str, dict[str, type[rx.State]]]] = defaultdict(dict)
 
@@ -48,8 +74,8 @@ def watch(owner_id: str, token: str, slot: str, state_class: type[rx.State] | No
     notifier keep theirs on every page.
     """
     for owner, tokens in list(_watchers.items()):
-        if owner != owner_id:
-            tokens.pop(token, None)
+        if owner != owner_id and tokens.pop(token, None) is not None and not tokens:
+            _running.pop(owner, None)
     slots = _watchers[owner_id].setdefault(token, {})
     if state_class is None:
         slots.pop(slot, None)
@@ -59,8 +85,9 @@ def watch(owner_id: str, token: str, slot: str, state_class: type[rx.State] | No
 
 def forget(token: str) -> None:
     """This session follows no one's jobs any more (signed out, or on a public page)."""
-    for tokens in list(_watchers.values()):
-        tokens.pop(token, None)
+    for owner, tokens in list(_watchers.items()):
+        if tokens.pop(token, None) is not None and not tokens:
+            _running.pop(owner, None)
 
 
 async def _deliver(
@@ -106,26 +133,85 @@ def _newest_per_job(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(newest.values(), key=lambda e: e["job"].get("created_at") or "")
 
 
+def _progress_only(owner: str, event: dict[str, Any]) -> bool:
+    """True when the event only moves a job this process already sent as running.
+
+    Any other event (a job first seen here, a status change, an ending) changes rows,
+    counts or the notifier, so it goes through the sessions' states."""
+    job_id = event["job"]["id"]
+    running = _running.setdefault(owner, {})
+    was_running = job_id in running
+    if event["job"]["status"] != JobStatus.PROCESSING:
+        running.pop(job_id, None)
+        return False
+    if not was_running:
+        if len(running) >= _RUNNING_KEPT:
+            running.pop(next(iter(running)))
+        running[job_id] = None
+    return was_running
+
+
+async def _sessions_of(app: App, owner: str) -> dict[str, dict[str, type[rx.State]]]:
+    """The owner's sessions connected to this process and still signed in."""
+    tokens = _watchers.get(owner)
+    if not tokens:
+        return {}
+    for token in list(tokens):
+        if not _connected_here(app, token):  # closed tab, or its socket is elsewhere
+            tokens.pop(token, None)
+        elif not await session.still_signed_in(token, owner):
+            tokens.pop(token, None)  # signed out or disabled since (within CACHE_SECONDS)
+    if not tokens:
+        _running.pop(owner, None)
+    return tokens
+
+
+async def _push_progress(app: App, tokens: list[str], frame: dict[str, Any]) -> None:
+    """One delta of LiveState.frame to the owner's sessions: no state read, nothing
+    re-rendered here, and the message is encoded once for all of them (socket.io sends one
+    packet to a list of rooms, and each socket is a room of its own)."""
+    namespace = app.event_namespace
+    if namespace is None:
+        return
+    records = namespace._token_manager.token_to_socket
+    sids = [record.sid for token in tokens if (record := records.get(token)) is not None]
+    if not sids:
+        return
+    update = StateUpdate(delta={_FRAME_DELTA[0]: {_FRAME_DELTA[1]: frame}})
+    try:
+        await namespace.emit(str(rx.constants.SocketEvent.EVENT), update, to=sids)
+    except Exception:
+        log.exception("could not push progress to %d sessions", len(sids))
+    await asyncio.sleep(0)  # let the websocket writers flush before the next batch
+
+
 async def dispatch(app: App, batch: list[dict[str, Any]]) -> None:
     """Apply events to every session of their owners connected to this process."""
     per_token: dict[str, tuple[list[type[rx.State]], list[dict[str, Any]]]] = {}
+    frames: dict[str, dict[str, Any]] = {}  # owner -> job id -> live entry
+    framed: list[dict[str, Any]] = []
     for event in _newest_per_job(batch):
         owner = event.get("owner_id", "")
-        tokens = _watchers.get(owner)
-        if not tokens:
+        if not _watchers.get(owner):
             continue
-        for token, slots in list(tokens.items()):
-            if not _connected_here(app, token):  # closed tab, or its socket is elsewhere
-                tokens.pop(token, None)
-                continue
-            if token not in per_token and not await session.still_signed_in(token, owner):
-                tokens.pop(token, None)  # signed out or disabled since (within CACHE_SECONDS)
-                continue
+        if _progress_only(owner, event):
+            frames.setdefault(owner, {})[event["job"]["id"]] = live_entry(
+                event["job"] | {"version": event["version"]}
+            )
+            framed.append(event)
+            continue
+        for token, slots in (await _sessions_of(app, owner)).items():
             if slots:
                 per_token.setdefault(token, (list(slots.values()), []))[1].append(event)
+    pushes = []
+    for owner, frame in frames.items():
+        tokens = [t for t, slots in (await _sessions_of(app, owner)).items() if slots]
+        pushes.append(_push_progress(app, tokens, frame))
     await asyncio.gather(
-        *(_deliver(app, token, classes, evs) for token, (classes, evs) in per_token.items())
+        *pushes,
+        *(_deliver(app, token, classes, evs) for token, (classes, evs) in per_token.items()),
     )
+    metrics.pushed(framed)
 
 
 async def _dispatch_forever(app: App, queue: asyncio.Queue[dict[str, Any]]) -> None:

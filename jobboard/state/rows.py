@@ -104,3 +104,22 @@ def job_row(job: dict[str, Any]) -> JobRow:
         ),
         version=int(job.get("version") or 0),
     )
+
+
+# What a running job's progress update changes in its row: all that a live frame carries.
+LIVE_FIELDS = (
+    "version",
+    "percentage",
+    "percentage_text",
+    "step",
+    "counts",
+    "speed",
+    "eta",
+    "updated_at",
+)
+
+
+def live_entry(job: dict[str, Any]) -> dict[str, Any]:
+    """The progress fields of a job's row, for the browser's live store (live_jobs.jsx)."""
+    row = job_row(job)
+    return {name: getattr(row, name) for name in LIVE_FIELDS}
