@@ -46,7 +46,7 @@ class FakeApp:
         self.opened: list[str] = []
 
     @contextlib.asynccontextmanager
-    async def modify_state(self, token: Any):  # noqa: ANN201 - mirrors rx.App
+    async def modify_state(self, token: Any):
         self.opened.append(token.ident)
 
         class Root:
