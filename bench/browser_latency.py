@@ -32,7 +32,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from bench.common import CHROMIUM, CHROMIUM_ARGS, ROOT, Result, log, percentile, private_stack
+from bench.common import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    Result,
+    log,
+    make_accounts,
+    percentile,
+    private_stack,
+)
 from bench.cpu import CpuMeter, bench_groups, wait_for_quiet
 
 NAME = "browser"
@@ -146,12 +155,10 @@ class Scenario:
     sent: dict[int, tuple[str, float, bool]] = field(default_factory=dict)  # seq→job, ms, measured
 
 
-def _make_jobs(n: int, tag: str, owner: str | None = None) -> list:
+def _make_jobs(n: int, tag: str, owner: str) -> list:
     from jobboard.core import jobs
     from jobboard.core.progress import ProgressReporter
-    from jobboard.core.settings import get_settings
 
-    owner = owner or get_settings().local_user
     reporters = []
     for i in range(n):
         job = jobs.submit(
@@ -245,9 +252,10 @@ def _stats(values: list[float]) -> dict[str, float]:
 
 def _run_scenario(browser, stack, sc: Scenario, seq0: int) -> tuple[list[Result], int, dict]:
     from jobboard.core.events import channel
-    from jobboard.core.settings import get_settings
+    from jobboard.core.signin import SESSION_COOKIE
 
     url = stack.url
+    [(user, secret)] = make_accounts(1)  # the page is the signed-in user's Tasks list
     meter = CpuMeter(
         bench_groups(
             stack.app_proc.pid if stack.app_proc else None,
@@ -255,12 +263,13 @@ def _run_scenario(browser, stack, sc: Scenario, seq0: int) -> tuple[list[Result]
         )
     )
     if sc.others:
-        _finish_jobs(_make_jobs(sc.others, f"{sc.label} finished"))
-    reporters = _make_jobs(sc.jobs, sc.label)
+        _finish_jobs(_make_jobs(sc.others, f"{sc.label} finished", user.id))
+    reporters = _make_jobs(sc.jobs, sc.label, user.id)
     ids = [r.job_id for r in reporters]
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_cookies([{"name": SESSION_COOKIE, "value": secret, "url": url, "httpOnly": True}])
     context.add_init_script(_WS_HOOK)
-    sub = _Subscriber(channel(get_settings().local_user))
+    sub = _Subscriber(channel(user.id))
     sub.start()
     try:
         page = context.new_page()

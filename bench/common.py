@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,6 +162,19 @@ def private_stack(
             log(f"{name}: kept {var_dir}")
         else:
             shutil.rmtree(var_dir, ignore_errors=True)
+
+
+def make_accounts(n: int) -> list[tuple[object, str]]:
+    """n new accounts of the stack's database, each with a signed-in session secret."""
+    from jobboard.core import accounts
+
+    out = []
+    for i in range(n):
+        user = accounts.create_user(
+            f"bench{i}-{uuid.uuid4().hex[:6]}@example.com", "bench-pass-1234"
+        )
+        out.append((user, accounts.start_session(user, address="127.0.0.1", user_agent="bench")))
+    return out
 
 
 def percentile(values: Sequence[float], p: float) -> float:

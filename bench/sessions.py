@@ -40,7 +40,15 @@ import uuid
 from dataclasses import dataclass, field
 
 from bench.browser_latency import _OBSERVER, _SHOWN_JS, _finish_jobs, _make_jobs
-from bench.common import CHROMIUM, CHROMIUM_ARGS, Result, log, percentile, private_stack
+from bench.common import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Result,
+    log,
+    make_accounts,
+    percentile,
+    private_stack,
+)
 from bench.cpu import CpuMeter, bench_groups
 
 NAME = "sessions"
@@ -199,18 +207,6 @@ def _loop_stall_ms() -> float:
     return loopwatch.longest_stall_ms()
 
 
-def _make_accounts(n: int) -> list[tuple[object, str]]:
-    from jobboard.core import accounts
-
-    out = []
-    for i in range(n):
-        user = accounts.create_user(
-            f"bench{i}-{uuid.uuid4().hex[:6]}@example.com", "bench-pass-1234"
-        )
-        out.append((user, accounts.start_session(user, address="127.0.0.1", user_agent="bench")))
-    return out
-
-
 def _result(metric: str, value: float, unit: str, target: float, note: str = "") -> Result:
     ok = None if value != value else value <= target  # NaN: nothing measured
     return Result(NAME, metric, value, unit, f"≤ {target:g} {unit}", ok, note)
@@ -224,7 +220,7 @@ def run_scenario(browser, stack, sc: Scenario, seq0: int) -> tuple[list[Result],
     from jobboard.core import loopwatch
     from jobboard.core.signin import SESSION_COOKIE
 
-    accounts = _make_accounts(sc.accounts)
+    accounts = make_accounts(sc.accounts)
     reporters: list = []
     per_account: list[list] = []
     for k, (user, _) in enumerate(accounts):

@@ -43,6 +43,9 @@ class Settings:
     sse_heartbeat_seconds: float  # comment lines on idle SSE streams (proxies drop silent ones)
     sse_queue_events: int  # events waiting for one slow SSE client before its stream is closed
     stream_token_ttl_seconds: int  # `?access_token=` of POST /api/v1/stream-tokens
+    # Pages: at most one live frame per this many ms per app process (0 = as fast as they
+    # come; a burst is still sent as one frame). Trades latency for CPU with very big teams.
+    live_frame_ms: float
 
 
 def normalize_database_url(url: str) -> str:
@@ -197,4 +200,5 @@ def get_settings() -> Settings:
         sse_heartbeat_seconds=_number("JOBBOARD_SSE_HEARTBEAT_SECONDS", 15, 0.1, 15),
         sse_queue_events=1000,
         stream_token_ttl_seconds=int(_number("JOBBOARD_STREAM_TOKEN_TTL_SECONDS", 300, 10, 3600)),
+        live_frame_ms=_number("JOBBOARD_LIVE_FRAME_MS", 0, 0, 1000),
     )

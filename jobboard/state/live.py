@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -28,6 +29,7 @@ from reflex_base.constants.state import FIELD_MARKER
 
 from jobboard.core import hub, jobs, metrics, retention
 from jobboard.core.models import JobStatus
+from jobboard.core.settings import get_settings
 from jobboard.core.watchdog import TICK_EVERY, Watchdog
 from jobboard.state import session
 from jobboard.state.rows import live_entry
@@ -216,15 +218,19 @@ async def dispatch(app: App, batch: list[dict[str, Any]]) -> None:
 
 async def _dispatch_forever(app: App, queue: asyncio.Queue[dict[str, Any]]) -> None:
     # While one batch is delivered the next one gathers, so a burst (50 jobs at 10
-    # updates a second) costs one state update per session, not one per event.
+    # updates a second) costs one frame or state update per session, not one per event.
+    pace = get_settings().live_frame_ms / 1000
     while True:
         batch = [await queue.get()]
         while not queue.empty():
             batch.append(queue.get_nowait())
+        started = time.monotonic()
         try:
             await dispatch(app, batch)
         except Exception:
             log.exception("could not dispatch %d job events", len(batch))
+        if pace:  # what arrives meanwhile goes out together, each job's newest only
+            await asyncio.sleep(max(0.0, started + pace - time.monotonic()))
 
 
 async def resync(app: App, since: datetime) -> None:
