@@ -25,9 +25,12 @@ READY = {
     "products": "#products-table",
     "ai": "#start-duplicates",
     "settings": "#token-list",
+    "history": "#history-window",
+    "webhooks": "#webhook-url",
     "job": "[data-count=imported]",
 }
-PAGES = ("tasks", "upload", "products", "ai", "settings")
+PAGES = ("tasks", "upload", "products", "ai", "history", "settings")
+ROUTES = {"webhooks": "/settings/webhooks"}
 EMAIL = "shop@example.test"
 SAMPLE = ROOT / "tests" / "fixtures" / "shopify_product_template.csv"
 
@@ -51,7 +54,8 @@ def shot_pages(browser: Browser, url: str, secret: str, job_id: str) -> None:
         ctx = signed_in(browser, url, secret, viewport=viewport)
         ctx.grant_permissions(["notifications"], origin=url)
         page = ctx.new_page()
-        for name, route in [*((p, f"/{p}") for p in PAGES), ("job", f"/tasks/{job_id}")]:
+        routes = [*((p, f"/{p}") for p in PAGES), *ROUTES.items(), ("job", f"/tasks/{job_id}")]
+        for name, route in routes:
             page.goto(url + route)
             expect(page.locator("#header-slot")).to_have_attribute("data-live", "true")
             expect(page.locator(READY[name]).first).to_be_visible()
