@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -29,6 +30,16 @@ async def _invalid(request: Request, exc: RequestValidationError) -> JSONRespons
     return JSONResponse({"detail": validation_detail(exc)}, status_code=422)
 
 
+async def _queue_down(request: Request, exc: redis.RedisError) -> JSONResponse:
+    """Redis away (it restarts under `make run`): a plain 503 to retry, not an internal error."""
+    log.warning("%s %s: Redis is not answering (%s)", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "the job queue is not answering right now; try again in a few seconds"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _crashed(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error in %s %s", request.method, request.url.path)
     return JSONResponse({"detail": "internal error"}, status_code=500)
@@ -47,6 +58,7 @@ def create_api() -> FastAPI:
     api.include_router(auth_router)
     api.include_router(metrics_router)
     api.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+    api.add_exception_handler(redis.RedisError, _queue_down)  # type: ignore[arg-type]
     api.add_exception_handler(Exception, _crashed)
     # Reflex mounts its own routes (`/_upload` among them) inside this app, so the guard
     # wraps them too.
