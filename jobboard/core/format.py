@@ -1,15 +1,111 @@
 """Plain-words formatting of counts, sizes, durations and prices: the one formatter that
 pages, toasts, notifications and messages share (times are formatted in the browser, in the
-user's zone and locale: see `components/time.py`)."""
+user's zone and locale: see `components/time.py`).
+
+Numbers follow the locale of the current context (`use_locale`): a Reflex session sets its
+browser's locale around everything it formats (`jobboard.state.locale`); workers, the REST API
+and webhooks keep the default, en-US, so what they store and send reads the same for everyone.
+The words stay English: only digits, separators and decimal marks follow the locale.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import re
+from collections.abc import Iterator
+from contextvars import ContextVar, Token
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_decimal
+
 MB = 1024 * 1024
+DEFAULT_LOCALE = "en-US"
+
+# BCP 47-ish: a language and a few short subtags. Anything else is not a locale we look up
+# (babel loads locale data by file name).
+_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}")
+# An Accept-Language header longer than this is not a browser's.
+_MAX_HEADER = 512
+_MAX_TAGS = 12
+
+_current: ContextVar[str] = ContextVar("jobboard_locale", default=DEFAULT_LOCALE)
+
+
+@lru_cache(maxsize=256)
+def _parse(tag: str) -> Locale | None:
+    if not _TAG.fullmatch(tag):
+        return None
+    try:
+        return Locale.parse(tag.replace("_", "-"), sep="-")
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+
+
+def known_locale(tag: object) -> str:
+    """`tag` normalised ("cs-CZ") when it names a locale we can format in, else en-US."""
+    if not isinstance(tag, str) or len(tag) > 40:
+        return DEFAULT_LOCALE
+    locale = _parse(tag.strip())
+    if locale is None:
+        return DEFAULT_LOCALE
+    return "-".join(part for part in (locale.language, locale.script, locale.territory) if part)
+
+
+def negotiate(accept_language: object) -> str:
+    """The first locale we can format in from an Accept-Language header (by quality, then
+    order), else en-US: "cs-CZ,cs;q=0.9,en;q=0.8" → "cs-CZ"."""
+    if not isinstance(accept_language, str) or len(accept_language) > _MAX_HEADER:
+        return DEFAULT_LOCALE
+    ranked: list[tuple[float, int, str]] = []
+    for order, item in enumerate(accept_language.split(",")[:_MAX_TAGS]):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if tag and tag != "*" and 0 < quality <= 1:
+            ranked.append((-quality, order, tag.strip()))
+    for _, _, tag in sorted(ranked):
+        if _parse(tag) is not None:
+            return known_locale(tag)
+    return DEFAULT_LOCALE
+
+
+def current_locale() -> str:
+    return _current.get()
+
+
+def set_locale(tag: object) -> Token[str]:
+    """Format in `tag` (or en-US, if unknown) for the rest of this context; returns the token
+    to reset with. For a scope that ends with its task; otherwise prefer `use_locale`."""
+    return _current.set(known_locale(tag))
+
+
+@contextlib.contextmanager
+def use_locale(tag: object) -> Iterator[str]:
+    """Format numbers in `tag` (or en-US, if unknown) inside the block."""
+    token = set_locale(tag)
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+def _locale() -> Locale:
+    return _parse(_current.get()) or _parse(DEFAULT_LOCALE)  # type: ignore[return-value]
+
+
+def number(value: float, pattern: str = "#,##0") -> str:
+    """`value` with the locale's group separator and decimal mark, after a CLDR pattern."""
+    return format_decimal(value, format=pattern, locale=_locale())
 
 
 def count(n: int | float | None) -> str:
-    """A count with thousands separators: 300617 → "300,617"."""
-    return f"{int(n or 0):,}"
+    """A count with thousands separators: 300617 → "300,617" (cs: "300 617")."""
+    return number(int(n or 0))
 
 
 def plural(n: int, word: str, words: str | None = None) -> str:
@@ -23,28 +119,31 @@ def progress_counts(processed: int | None, total: int | None) -> str:
 
 
 def human_size(n: int) -> str:
-    """Bytes the way limits are stated: "50 MB", "1.5 MB", "800 KB"."""
+    """Bytes the way limits are stated: "50 MB", "1.5 MB" (cs: "1,5 MB"), "800 KB"."""
     for unit, scale in (("MB", MB), ("KB", 1024)):
         if n >= scale:
-            return f"{n / scale:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{n} bytes"
+            # Rounded first, so 1.96 MB reads "2 MB" like before, not "2.0".
+            return f"{number(round(n / scale, 1), '#,##0.#')} {unit}"
+    return f"{count(n)} bytes"
 
 
 def price(value: float | None) -> str:
-    """A price with two decimals and thousands separators: 1234.5 → "1,234.50"."""
-    return "" if value is None else f"{value:,.2f}"
+    """A price with two decimals and thousands separators: 1234.5 → "1,234.50" (cs:
+    "1 234,50")."""
+    return "" if value is None else number(value, "#,##0.00")
 
 
 def rate(per_second: float | None, unit: str) -> str:
     """ "1,250 rows/s"."""
-    return f"{per_second:,.0f} {unit}/s" if per_second else ""
+    return f"{number(round(per_second))} {unit}/s" if per_second else ""
 
 
 def human_seconds(seconds: float | None) -> str:
+    """A duration: "3.5 s" (cs: "3,5 s"), "42 s", "7 min 05 s", "2 h 03 min"."""
     if seconds is None:
         return ""
     if seconds < 10:
-        return f"{max(0.0, seconds):.1f} s"
+        return f"{number(round(max(0.0, seconds), 1), '0.0')} s"
     seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds} s"
@@ -52,4 +151,4 @@ def human_seconds(seconds: float | None) -> str:
     if minutes < 60:
         return f"{minutes} min {sec:02d} s"
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    return f"{count(hours)} h {minutes:02d} min"

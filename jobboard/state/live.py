@@ -17,9 +17,10 @@ import reflex as rx
 from reflex.event import Event, EventSpec
 from reflex.state import StateUpdate
 
-from jobboard.core import hub, jobs, metrics, retention
+from jobboard.core import format, hub, jobs, metrics, retention
 from jobboard.core.watchdog import TICK_EVERY, Watchdog
 from jobboard.state import session
+from jobboard.state.locale import locale_of
 
 if TYPE_CHECKING:
     from reflex.app import App
@@ -67,6 +68,7 @@ async def _deliver(
     app: App, token: str, classes: list[type[rx.State]], batch: list[dict[str, Any]]
 ) -> None:
     """Apply a batch of events to one session under one lock, then push the browser events."""
+    format.set_locale(locale_of(token))  # its rows, texts and toasts; a task of its own (gather)
     browser_events: list[EventSpec] = []
     try:
         state_token = rx.BaseStateToken(ident=token, cls=classes[0])
