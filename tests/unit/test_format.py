@@ -130,3 +130,20 @@ def test_durations_and_sizes_keep_their_shape() -> None:
         assert human_size(5) == "5 bytes"
         assert price(None) == "" and price(0) == "0,00"
         assert re.fullmatch(r"1\xa0234\xa0567", count(1234567.9))
+
+
+def test_sessions_remember_their_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live fan-out's view of each session's locale: known tags kept, others English,
+    and the registry bounded."""
+    from jobboard.state import locale
+
+    monkeypatch.setattr(locale, "_by_token", {})
+    monkeypatch.setattr(locale, "_LIMIT", 3)
+    assert locale.remember("tab-1", "cs-CZ") == "cs-CZ"
+    assert locale.remember("tab-2", "../../etc/passwd") == "en-US"
+    assert locale.locale_of("tab-1") == "cs-CZ" and locale.locale_of("tab-2") == "en-US"
+    assert locale.locale_of("never-seen") == "en-US"
+    locale.remember("tab-3", "de-DE")
+    locale.remember("tab-4", "fr-FR")  # over the limit: the oldest goes
+    assert locale.locale_of("tab-1") == "en-US" and locale.locale_of("tab-4") == "fr-FR"
+    assert len(locale._by_token) == 3
