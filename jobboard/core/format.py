@@ -17,7 +17,7 @@ from contextvars import ContextVar, Token
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
 MB = 1024 * 1024
 DEFAULT_LOCALE = "en-US"
@@ -94,13 +94,34 @@ def use_locale(tag: object) -> Iterator[str]:
         _current.reset(token)
 
 
-def _locale() -> Locale:
-    return _parse(_current.get()) or _parse(DEFAULT_LOCALE)  # type: ignore[return-value]
+@lru_cache(maxsize=256)
+def _separators(tag: str) -> dict[int, str] | None:
+    """For locales that group by thousands (nearly all): a table turning Python's "1,234.5"
+    into theirs; None where babel must group (India's "3,00,617")."""
+    locale = _parse(tag) or _parse(DEFAULT_LOCALE)
+    pattern = locale.decimal_formats.get(None) if locale else None
+    if locale is None or pattern is None or pattern.grouping != (3, 3):
+        return None
+    return str.maketrans({",": get_group_symbol(locale), ".": get_decimal_symbol(locale)})
 
 
-def number(value: float, pattern: str = "#,##0") -> str:
-    """`value` with the locale's group separator and decimal mark, after a CLDR pattern."""
-    return format_decimal(value, format=pattern, locale=_locale())
+def number(value: float, decimals: int = 0, *, grouped: bool = True, trim: bool = False) -> str:
+    """`value` with `decimals` places, the locale's group separator and decimal mark; `trim`
+    drops trailing zeros ("1.5", "2")."""
+    tag = _current.get()
+    table = _separators(tag)
+    if table is not None:
+        # Python's own formatting, ten times faster than babel's (live rows format a lot).
+        text = format(value, f"{',' if grouped else ''}.{decimals}f")
+        if trim and "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return text.translate(table)
+    locale = _parse(tag) or _parse(DEFAULT_LOCALE)
+    primary, secondary = locale.decimal_formats[None].grouping  # type: ignore[union-attr]
+    # The locale's own grouping: (3, 2) → "#,##,##0".
+    whole = f"#,{'#' * secondary},{'#' * (primary - 1)}0" if grouped else "0"
+    fraction = ("#" if trim else "0") * decimals
+    return format_decimal(value, whole + (f".{fraction}" if decimals else ""), locale=locale)
 
 
 def count(n: int | float | None) -> str:
@@ -122,20 +143,20 @@ def human_size(n: int) -> str:
     """Bytes the way limits are stated: "50 MB", "1.5 MB" (cs: "1,5 MB"), "800 KB"."""
     for unit, scale in (("MB", MB), ("KB", 1024)):
         if n >= scale:
-            # Rounded first, so 1.96 MB reads "2 MB" like before, not "2.0".
-            return f"{number(round(n / scale, 1), '#,##0.#')} {unit}"
+            # "1.5 MB", and "2 MB" rather than "2.0 MB", as limits are written.
+            return f"{number(n / scale, 1, trim=True)} {unit}"
     return f"{count(n)} bytes"
 
 
 def price(value: float | None) -> str:
     """A price with two decimals and thousands separators: 1234.5 → "1,234.50" (cs:
     "1 234,50")."""
-    return "" if value is None else number(value, "#,##0.00")
+    return "" if value is None else number(value, 2)
 
 
 def rate(per_second: float | None, unit: str) -> str:
     """ "1,250 rows/s"."""
-    return f"{number(round(per_second))} {unit}/s" if per_second else ""
+    return f"{number(per_second)} {unit}/s" if per_second else ""
 
 
 def human_seconds(seconds: float | None) -> str:
@@ -143,7 +164,7 @@ def human_seconds(seconds: float | None) -> str:
     if seconds is None:
         return ""
     if seconds < 10:
-        return f"{number(round(max(0.0, seconds), 1), '0.0')} s"
+        return f"{number(max(0.0, seconds), 1, grouped=False)} s"
     seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds} s"

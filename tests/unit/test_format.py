@@ -147,3 +147,23 @@ def test_sessions_remember_their_locale(monkeypatch: pytest.MonkeyPatch) -> None
     locale.remember("tab-4", "fr-FR")  # over the limit: the oldest goes
     assert locale.locale_of("tab-1") == "en-US" and locale.locale_of("tab-4") == "fr-FR"
     assert len(locale._by_token) == 3
+
+
+def test_indian_grouping_goes_through_babel() -> None:
+    with use_locale("hi-IN"):
+        assert count(30061700) == "3,00,61,700" and price(123456.5) == "1,23,456.50"
+        assert human_size(int(1.5 * fmt.MB)) == "1.5 MB" and human_seconds(3.46) == "3.5 s"
+
+
+@pytest.mark.parametrize("tag", ["en-US", "cs-CZ", "de-DE", "fr-FR", "de-CH", "es-ES", "sv-SE"])
+def test_the_fast_path_writes_what_babel_writes(tag: str) -> None:
+    """Python's formatting with the locale's symbols, checked against babel's own output."""
+    from babel import Locale
+    from babel.numbers import format_decimal
+
+    locale = Locale.parse(tag, sep="-")
+    with use_locale(tag):
+        for value in (0, 7, 999, 1000, 12345, 300617, 1234567890):
+            assert count(value) == format_decimal(value, "#,##0", locale=locale)
+        for value in (0.5, 19.99, 1234.5, 987654.25):
+            assert price(value) == format_decimal(value, "#,##0.00", locale=locale)
