@@ -140,8 +140,8 @@ def progress_counts(processed: int | None, total: int | None) -> str:
 
 
 def human_size(n: int) -> str:
-    """Bytes the way limits are stated: "50 MB", "1.5 MB" (cs: "1,5 MB"), "800 KB"."""
-    for unit, scale in (("MB", MB), ("KB", 1024)):
+    """Bytes the way limits are stated: "2 GB", "50 MB", "1.5 MB" (cs: "1,5 MB"), "800 KB"."""
+    for unit, scale in (("GB", 1024 * MB), ("MB", MB), ("KB", 1024)):
         if n >= scale:
             # "1.5 MB", and "2 MB" rather than "2.0 MB", as limits are written.
             return f"{number(n / scale, 1, trim=True)} {unit}"

@@ -167,3 +167,9 @@ def test_the_fast_path_writes_what_babel_writes(tag: str) -> None:
             assert count(value) == format_decimal(value, "#,##0", locale=locale)
         for value in (0.5, 19.99, 1234.5, 987654.25):
             assert price(value) == format_decimal(value, "#,##0.00", locale=locale)
+
+
+def test_sizes_up_to_gigabytes() -> None:
+    assert human_size(2 * 1024 * fmt.MB) == "2 GB" and human_size(1023) == "1,023 bytes"
+    with use_locale("cs-CZ"):
+        assert human_size(int(2.5 * 1024 * fmt.MB)) == "2,5 GB"
