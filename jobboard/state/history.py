@@ -11,7 +11,7 @@ from typing import Any
 import reflex as rx
 
 from jobboard.core import stats
-from jobboard.core.format import count, human_seconds
+from jobboard.core.format import count, human_seconds, number
 from jobboard.core.jobs import KINDS
 from jobboard.state.session import owner_of
 
@@ -44,7 +44,7 @@ class KindHistory:
 def _percent(rate: float | None) -> str:
     if rate is None:
         return "–"
-    return f"{rate * 100:.1f} %" if 0 < rate < 0.1 else f"{rate * 100:.0f} %"
+    return f"{number(rate * 100, 1 if 0 < rate < 0.1 else 0)} %"
 
 
 def _point(point: dict[str, Any], unit: str) -> dict[str, Any]:
