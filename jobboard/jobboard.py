@@ -21,6 +21,7 @@ from jobboard.pages import (  # noqa: F401
     webhooks,
 )
 from jobboard.state.live import purge_old_data_forever, subscribe_events, watchdog_forever
+from jobboard.state.locale import LocaleMiddleware
 from jobboard.state.monitoring import count_sessions_forever
 from jobboard.state.session import AuthMiddleware
 
@@ -53,6 +54,8 @@ app = JobboardApp(
 # Our own "reconnecting…" bar instead of Reflex's default connection toaster.
 # Every event of a Jobboard state needs a signed-in user (see jobboard/state/session.py).
 app.add_middleware(AuthMiddleware())
+# Numbers in the browser's locale (see jobboard/state/locale.py), for every event.
+app.add_middleware(LocaleMiddleware(), index=0)
 app.app_wraps[(5, "Overlay")] = lambda stateful: connection_banner() if stateful else None
 app.add_page(index, route="/", on_load=rx.redirect("/tasks"), title="Jobboard")
 app.register_lifespan_task(subscribe_events)

@@ -118,12 +118,12 @@ def _online_indicator() -> rx.Component:
         rx.popover.trigger(
             rx.button(
                 rx.icon(rx.cond(busy, "loader-circle", "circle-check"), size=16),
-                rx.cond(busy, rx.text(S.count, " active"), rx.text("No active jobs")),
+                rx.cond(busy, rx.text(S.count_text, " active"), rx.text("No active jobs")),
                 variant=rx.cond(busy, "solid", "soft"),
                 color_scheme=rx.cond(busy, "indigo", "gray"),
                 id="active-jobs-indicator",
                 custom_attrs={"data-count": S.count},
-                aria_label=S.count.to_string() + " active jobs",
+                aria_label=S.count_text + " active jobs",
             ),
         ),
         rx.popover.content(
@@ -136,9 +136,7 @@ def _online_indicator() -> rx.Component:
                 ),
                 rx.cond(
                     S.count > S.rows.length(),
-                    rx.text(
-                        "and ", S.count - S.rows.length(), " more", size="1", color_scheme="gray"
-                    ),
+                    rx.text("and ", S.more_text, " more", size="1", color_scheme="gray"),
                 ),
                 rx.link("All tasks →", href="/tasks", size="2"),
                 spacing="2",

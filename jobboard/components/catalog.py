@@ -90,7 +90,7 @@ def selection_bar() -> rx.Component:
             rx.cond(
                 S.all_matching,
                 rx.fragment("All matching products are selected (", S.total_text, ")."),
-                rx.fragment(S.selected_ids.length().to_string(), " selected."),
+                rx.fragment(S.selected_text, " selected."),
             ),
             size="2",
             id="selection-count",
@@ -183,9 +183,7 @@ def catalog_pager() -> rx.Component:
             "Previous", on_click=S.prev_page, disabled=S.page <= 1, variant="soft", id="prev-page"
         ),
         rx.text(
-            "Page ",
-            S.page.to_string(),
-            rx.cond(S.total_known, " of " + S.page_count.to_string(), ""),
+            S.page_text,
             size="2",
         ),
         rx.button(

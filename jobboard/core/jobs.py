@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from jobboard.core import events, joblist, metrics, stats
 from jobboard.core.db import get_engine, session_scope
 from jobboard.core.errors import failure_details, relative_paths
-from jobboard.core.format import count
+from jobboard.core.format import DEFAULT_LOCALE, count, use_locale
 from jobboard.core.models import Job, JobStatus, utcnow
 from jobboard.core.public import ErrorData, JobPublic, ProgressData
 from jobboard.core.redis import get_redis
@@ -332,7 +332,15 @@ def on_rq_failure(rq_job: Any, connection: Any, exc_type: Any, exc: Any, tb: Any
 def cancel_summary(
     progress: dict[str, Any], result: dict[str, Any] | None, unit: str = "rows"
 ) -> str:
-    """E.g. "cancelled at 40 %: 312 of 780 rows done, 300 products imported"."""
+    """E.g. "cancelled at 40 %: 312 of 780 rows done, 300 products imported".
+
+    Stored with the job and sent by the API and webhooks: in the neutral en-US form, whoever
+    cancelled it."""
+    with use_locale(DEFAULT_LOCALE):
+        return _cancel_summary(progress, result, unit)
+
+
+def _cancel_summary(progress: dict[str, Any], result: dict[str, Any] | None, unit: str) -> str:
     pct = float(progress.get("percentage") or 0)
     text = f"cancelled at {pct:.0f} %"
     processed, total = progress.get("processed"), progress.get("total")

@@ -39,7 +39,7 @@ from sqlmodel import col, select
 from jobboard.core import events, jobs, webhooks
 from jobboard.core.db import session_scope
 from jobboard.core.exports import export_path
-from jobboard.core.format import plural
+from jobboard.core.format import human_size, plural
 from jobboard.core.models import Job, JobStatus, utcnow
 from jobboard.core.redis import get_redis
 from jobboard.core.settings import get_settings
@@ -83,7 +83,7 @@ class PurgeReport:
         parts = [_count(self.jobs_total, "job")]
         if self.jobs:
             parts[0] += " (" + ", ".join(f"{n} {s}" for s, n in sorted(self.jobs.items())) + ")"
-        parts.append(f"{_count(self.files, 'file')} ({_size(self.bytes)})")
+        parts.append(f"{_count(self.files, 'file')} ({human_size(self.bytes)})")
         parts.append(_count(self.redis_keys, "Redis key"))
         if self.orphan_folders:
             parts.append(_count(self.orphan_folders, "unused upload folder"))
@@ -102,14 +102,6 @@ class PurgeReport:
     def from_json(cls, raw: bytes | str) -> PurgeReport:
         data = json.loads(raw)
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-
-def _size(n: int) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if n < 1024:
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n:.1f} GB"
 
 
 def _count(n: int, noun: str) -> str:

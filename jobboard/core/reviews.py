@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from jobboard.core.db import session_scope
+from jobboard.core.format import count
 from jobboard.core.models import FIELD_LIMITS, CatalogApply, Job, JobStatus, Product, utcnow
 
 DEFAULT_THRESHOLD = 0.7  # rows below this confidence are hidden until the owner lowers it
@@ -84,7 +85,7 @@ def _checked_value(job: Job, field: str, value: str) -> str:
         raise ReviewError("A description cannot be empty; reject the row instead.")
     if len(value) > FIELD_LIMITS["description"]:
         raise ReviewError(
-            f"A description can be at most {FIELD_LIMITS['description']:,} characters."
+            f"A description can be at most {count(FIELD_LIMITS['description'])} characters."
         )
     return value
 

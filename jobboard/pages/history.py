@@ -87,10 +87,10 @@ def kind_card(kind: rx.Var[KindHistory]) -> rx.Component:
         rx.vstack(
             rx.heading(kind.label, as_="h2", size="4"),
             rx.hstack(
-                figure("Jobs ended", kind.total.to_string(), "total"),
-                figure("Completed", kind.completed.to_string(), "completed"),
-                figure("Failed", kind.failed.to_string(), "failed"),
-                figure("Cancelled", kind.cancelled.to_string(), "cancelled"),
+                figure("Jobs ended", kind.total_text, "total"),
+                figure("Completed", kind.completed_text, "completed"),
+                figure("Failed", kind.failed_text, "failed"),
+                figure("Cancelled", kind.cancelled_text, "cancelled"),
                 figure("Failure rate", kind.failure_text, "failure-rate"),
                 figure("Run time p50", kind.p50_text, "p50"),
                 figure("Run time p95", kind.p95_text, "p95"),

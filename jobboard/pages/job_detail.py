@@ -32,6 +32,7 @@ def _row_list(
     columns: list[tuple[str, str]],
     table_id: str,
     count: rx.Var,
+    count_text: rx.Var,
     noun: str,
 ) -> rx.Component:
     """A listed subset of an upload's rows (skipped, or imported with a warning)."""
@@ -46,7 +47,7 @@ def _row_list(
                     "Only the first ",
                     rows.length().to_string(),
                     " of ",
-                    count.to_string(),
+                    count_text,
                     f" {noun} are listed.",
                     size="1",
                 ),
@@ -85,6 +86,7 @@ def result_section() -> rx.Component:
                 [("Row", "row"), ("Reason", "reason")],
                 "row-errors",
                 S.skipped,
+                S.skipped_text,
                 "skipped rows",
             ),
             _row_list(
@@ -93,6 +95,7 @@ def result_section() -> rx.Component:
                 [("Row", "row"), ("Warning", "message")],
                 "row-warnings",
                 S.warnings_count,
+                S.warnings_text,
                 "warnings",
             ),
             width="100%",
@@ -204,7 +207,7 @@ def review_section() -> rx.Component:
                             id="review-threshold",
                         ),
                         rx.text(
-                            R.hidden_count.to_string(),
+                            R.hidden_text,
                             " hidden",
                             size="2",
                             color_scheme="gray",
@@ -215,7 +218,7 @@ def review_section() -> rx.Component:
                 ),
                 rx.button(
                     "Accept all ",
-                    R.shown_count.to_string(),
+                    R.shown_text,
                     " shown",
                     variant="soft",
                     on_click=R.accept_shown,
@@ -223,7 +226,7 @@ def review_section() -> rx.Component:
                 ),
                 rx.button(
                     "Apply ",
-                    R.accepted_count.to_string(),
+                    R.accepted_text,
                     " accepted",
                     on_click=R.apply_reviewed,
                     disabled=R.accepted_count == 0,
@@ -264,7 +267,7 @@ def review_section() -> rx.Component:
                 R.review_pages > 1,
                 rx.hstack(
                     rx.button("Previous", on_click=R.prev_review_page, variant="soft", size="1"),
-                    rx.text("Page ", R.review_page.to_string(), " of ", R.review_pages.to_string()),
+                    rx.text(R.review_page_text),
                     rx.button("Next", on_click=R.next_review_page, variant="soft", size="1"),
                     align="center",
                 ),

@@ -9,6 +9,7 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from jobboard.core.events import supersedes
+from jobboard.core.format import count
 from jobboard.core.jobs import active_jobs
 from jobboard.core.models import JobStatus
 from jobboard.state import live
@@ -23,6 +24,15 @@ class ActiveJobsState(rx.State):
     rows: list[JobRow] = []
     loaded: bool = False  # until the first snapshot the badge shows a placeholder, not "none"
     _active_ids: set[str] = set()
+
+    # As the formatter writes them, in the session's locale.
+    @rx.var
+    def count_text(self) -> str:
+        return count(self.count)
+
+    @rx.var
+    def more_text(self) -> str:
+        return count(self.count - len(self.rows))
 
     def _show(self, jobs: list[dict[str, Any]], ids: list[str]) -> None:
         self.rows = [job_row(job) for job in jobs]

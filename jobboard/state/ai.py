@@ -10,6 +10,7 @@ from reflex.event import EventSpec
 
 from jobboard.core import jobs, uploads
 from jobboard.core.ai import NOT_CONFIGURED_MESSAGE, provider_config
+from jobboard.core.format import count
 from jobboard.state.products import ProductsState, Scope
 from jobboard.state.session import current_user, owner_of, sign_in_url
 
@@ -102,13 +103,13 @@ class AIState(rx.State):
             return None
         if scope.count > MAX_DESCRIBE:
             self.error = (
-                f"That is {scope.count:,} products; select or search down to at most "
-                f"{MAX_DESCRIBE} at a time."
+                f"That is {count(scope.count)} products; select or search down to at most "
+                f"{count(MAX_DESCRIBE)} at a time."
             )
             return None
         return await self._start(
             "describe_products",
-            f"Write descriptions for {scope.count:,} products",
+            f"Write descriptions for {count(scope.count)} products",
             {**scope.params, "instructions": self.instructions or None},
         )
 

@@ -11,7 +11,7 @@ from typing import Any
 import reflex as rx
 
 from jobboard.core import stats
-from jobboard.core.format import human_seconds
+from jobboard.core.format import count, human_seconds, number
 from jobboard.core.jobs import KINDS
 from jobboard.state.session import owner_of
 
@@ -30,6 +30,11 @@ class KindHistory:
     completed: int = 0
     failed: int = 0
     cancelled: int = 0
+    # The counts as the formatter writes them (the session's locale).
+    total_text: str = "0"
+    completed_text: str = "0"
+    failed_text: str = "0"
+    cancelled_text: str = "0"
     failure_text: str = ""
     p50_text: str = ""
     p95_text: str = ""
@@ -39,7 +44,7 @@ class KindHistory:
 def _percent(rate: float | None) -> str:
     if rate is None:
         return "–"
-    return f"{rate * 100:.1f} %" if 0 < rate < 0.1 else f"{rate * 100:.0f} %"
+    return f"{number(rate * 100, 1 if 0 < rate < 0.1 else 0)} %"
 
 
 def _point(point: dict[str, Any], unit: str) -> dict[str, Any]:
@@ -70,6 +75,10 @@ def kind_histories(summary: dict[str, Any]) -> list[KindHistory]:
                 completed=entry["completed"],
                 failed=entry["failed"],
                 cancelled=entry["cancelled"],
+                total_text=count(entry["total"]),
+                completed_text=count(entry["completed"]),
+                failed_text=count(entry["failed"]),
+                cancelled_text=count(entry["cancelled"]),
                 failure_text=_percent(entry["failure_rate"]),
                 p50_text=human_seconds(entry["p50_seconds"]) or "–",
                 p95_text=human_seconds(entry["p95_seconds"]) or "–",

@@ -75,17 +75,17 @@ class TasksState(rx.State):
     def total_text(self) -> str:
         noun = "job" if self.total == 1 else "jobs"
         if self.total_is == "at_least":
-            return f"more than {self.total:,} jobs"
+            return f"more than {count(self.total)} jobs"
         if self.total_is == "about":
-            return f"about {self.total:,} {noun}"
-        return f"{self.total:,} {noun}"
+            return f"about {count(self.total)} {noun}"
+        return f"{count(self.total)} {noun}"
 
     @rx.var
     def page_text(self) -> str:
         if not self.total_exact:
-            return f"Page {self.page:,}"
+            return f"Page {count(self.page)}"
         pages = max(1, -(-self.total // PAGE_SIZE))
-        return f"Page {min(self.page, pages):,} of {pages:,}"
+        return f"Page {count(min(self.page, pages))} of {count(pages)}"
 
     @rx.var
     def filtered(self) -> bool:
@@ -289,6 +289,7 @@ class JobDetailState(rx.State):
     has_result: bool = False
     row_errors: list[dict[str, str]] = []
     warnings_count: int = 0
+    warnings_text: str = "0"
     row_warnings: list[dict[str, str]] = []
     encoding: str = ""
     summary: str = ""
@@ -319,6 +320,7 @@ class JobDetailState(rx.State):
             for err in result.get("errors") or []
         ]
         self.warnings_count = int(result.get("warnings_count") or 0)
+        self.warnings_text = count(self.warnings_count)
         self.row_warnings = _str_rows(result.get("warnings"), "row", "message")
         self.encoding = str(result.get("encoding", ""))
         self._show_ai(job["kind"], result)

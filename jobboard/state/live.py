@@ -27,11 +27,12 @@ from reflex.event import Event, EventSpec
 from reflex.state import StateUpdate
 from reflex_base.constants.state import FIELD_MARKER
 
-from jobboard.core import hub, jobs, metrics, retention
+from jobboard.core import format, hub, jobs, metrics, retention
 from jobboard.core.models import JobStatus
 from jobboard.core.settings import get_settings
 from jobboard.core.watchdog import TICK_EVERY, Watchdog
 from jobboard.state import session
+from jobboard.state.locale import locale_of
 from jobboard.state.rows import live_entry
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ async def _deliver(
     app: App, token: str, classes: list[type[rx.State]], batch: list[dict[str, Any]]
 ) -> None:
     """Apply a batch of events to one session under one lock, then push the browser events."""
+    format.set_locale(locale_of(token))  # its rows, texts and toasts; a task of its own (gather)
     browser_events: list[EventSpec] = []
     try:
         state_token = rx.BaseStateToken(ident=token, cls=classes[0])
@@ -190,30 +192,35 @@ async def _push_progress(app: App, tokens: list[str], frame: dict[str, Any]) -> 
 async def dispatch(app: App, batch: list[dict[str, Any]]) -> None:
     """Apply events to every session of their owners connected to this process."""
     per_token: dict[str, tuple[list[type[rx.State]], list[dict[str, Any]]]] = {}
-    frames: dict[str, dict[str, Any]] = {}  # owner -> job id -> live entry
-    framed: list[dict[str, Any]] = []
+    progress: dict[str, list[dict[str, Any]]] = {}  # owner -> progress-only events
     for event in _newest_per_job(batch):
         owner = event.get("owner_id", "")
         if not _watchers.get(owner):
             continue
         if _progress_only(owner, event):
-            frames.setdefault(owner, {})[event["job"]["id"]] = live_entry(
-                event["job"] | {"version": event["version"]}
-            )
-            framed.append(event)
+            progress.setdefault(owner, []).append(event)
             continue
         for token, slots in (await _sessions_of(app, owner)).items():
             if slots:
                 per_token.setdefault(token, (list(slots.values()), []))[1].append(event)
     pushes = []
-    for owner, frame in frames.items():
-        tokens = [t for t, slots in (await _sessions_of(app, owner)).items() if slots]
-        pushes.append(_push_progress(app, tokens, frame))
+    for owner, events in progress.items():
+        # One frame per locale the owner's sessions read numbers in (usually one).
+        by_locale: dict[str, list[str]] = {}
+        for token, slots in (await _sessions_of(app, owner)).items():
+            if slots:
+                by_locale.setdefault(locale_of(token), []).append(token)
+        for tag, tokens in by_locale.items():
+            with format.use_locale(tag):
+                frame = {
+                    e["job"]["id"]: live_entry(e["job"] | {"version": e["version"]}) for e in events
+                }
+            pushes.append(_push_progress(app, tokens, frame))
     await asyncio.gather(
         *pushes,
         *(_deliver(app, token, classes, evs) for token, (classes, evs) in per_token.items()),
     )
-    metrics.pushed(framed)
+    metrics.pushed([e for events in progress.values() for e in events])
 
 
 async def _dispatch_forever(app: App, queue: asyncio.Queue[dict[str, Any]]) -> None:

@@ -21,6 +21,7 @@ import reflex as rx
 
 from jobboard.core import jobs
 from jobboard.core.exports import EXPORT_FORMATS, export_title
+from jobboard.core.format import count, plural
 from jobboard.core.format import price as format_price
 from jobboard.core.models import JobStatus
 from jobboard.core.product_query import (
@@ -234,8 +235,17 @@ class ProductsState(PagedState, rx.State):
     @rx.var
     def total_text(self) -> str:
         if self.total > COUNT_CAP:
-            return f"more than {COUNT_CAP:,} products"
-        return f"{self.total:,} product" + ("" if self.total == 1 else "s")
+            return f"more than {count(COUNT_CAP)} products"
+        return plural(self.total, "product")
+
+    @rx.var
+    def page_text(self) -> str:
+        shown = f"Page {count(self.page)}"
+        return f"{shown} of {count(self.page_count)}" if self.total <= COUNT_CAP else shown
+
+    @rx.var
+    def selected_text(self) -> str:
+        return count(len(self.selected_ids))
 
     @rx.var
     def total_known(self) -> bool:
@@ -302,12 +312,14 @@ class ProductsState(PagedState, rx.State):
         flt = self._filter()
         if self.selected_ids and not self.all_matching:
             n = len(self.selected_ids)
-            return Scope({"product_ids": list(self.selected_ids)}, f"{n:,} selected products", n)
+            return Scope(
+                {"product_ids": list(self.selected_ids)}, f"{count(n)} selected products", n
+            )
         if flt.empty:
             return Scope(
-                {"product_ids": None}, f"whole catalog, {self.total:,} products", self.total
+                {"product_ids": None}, f"whole catalog, {count(self.total)} products", self.total
             )
-        words = f"{self.total:,} products {flt.describe()}"
+        words = f"{count(self.total)} products {flt.describe()}"
         return Scope({"product_ids": None, "filter": flt.as_params()}, words, self.total)
 
     def job_scope(self) -> Scope:

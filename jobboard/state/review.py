@@ -14,6 +14,7 @@ import logging
 
 import reflex as rx
 
+from jobboard.core.format import count
 from jobboard.core.reviews import DEFAULT_THRESHOLD, ReviewError, apply_reviewed, last_apply
 from jobboard.core.reviews import undo_last_apply as undo_core
 from jobboard.state.jobs import JobDetailState
@@ -107,6 +108,23 @@ class ReviewState(JobDetailState):
     def review_pages(self) -> int:
         return max(1, -(-len(self._shown()) // REVIEW_PAGE))
 
+    # The counts as the formatter writes them, in the session's locale.
+    @rx.var
+    def hidden_text(self) -> str:
+        return count(self.hidden_count)
+
+    @rx.var
+    def shown_text(self) -> str:
+        return count(self.shown_count)
+
+    @rx.var
+    def accepted_text(self) -> str:
+        return count(self.accepted_count)
+
+    @rx.var
+    def review_page_text(self) -> str:
+        return f"Page {count(self.review_page)} of {count(self.review_pages)}"
+
     def _mine(self) -> None:
         """Decisions belong to one job: a new job page starts clean."""
         if self.review_of != self.job.id:
@@ -171,9 +189,9 @@ class ReviewState(JobDetailState):
             log.exception("apply failed")
             return rx.toast.error("The catalog could not be updated; nothing was changed.")
         self.can_undo = True
-        gone = f" ({done.skipped:,} are no longer in the catalog)" if done.skipped else ""
+        gone = f" ({count(done.skipped)} are no longer in the catalog)" if done.skipped else ""
         return rx.toast.success(
-            f"Updated the {self.review_field} of {done.changed:,} products{gone}. "
+            f"Updated the {self.review_field} of {count(done.changed)} products{gone}. "
             "You can undo this."
         )
 
@@ -185,5 +203,7 @@ class ReviewState(JobDetailState):
         except ReviewError as exc:
             return rx.toast.error(str(exc))
         self.can_undo = bool(await asyncio.to_thread(last_apply, owner, self.job.id))
-        also = f"; {kept:,} changed since keep their newer value" if kept else ""
-        return rx.toast.success(f"Undone: {restored:,} products have their old value back{also}.")
+        also = f"; {count(kept)} changed since keep their newer value" if kept else ""
+        return rx.toast.success(
+            f"Undone: {count(restored)} products have their old value back{also}."
+        )

@@ -12,6 +12,7 @@ from typing import Any
 import reflex as rx
 
 from jobboard.core import webhooks
+from jobboard.core.format import number
 from jobboard.state.session import current_user, owner_of
 
 LOG_ROWS = 50
@@ -78,7 +79,7 @@ def _delivery(row: webhooks.WebhookDelivery) -> DeliveryRow:
         trigger=row.trigger,
         ok=row.ok,
         result=str(row.status_code) if row.status_code is not None else row.error,
-        latency=f"{row.latency_ms:.0f} ms" if row.latency_ms is not None else "—",
+        latency=f"{number(row.latency_ms)} ms" if row.latency_ms is not None else "—",
         excerpt=row.response_excerpt,
         next_attempt=_when(row.next_attempt_at, ""),
     )

@@ -163,3 +163,19 @@ def test_a_session_of_another_process_is_not_sent_anything(app: FakeApp) -> None
     run(live.dispatch(app, [_event("alice", "j5", 2, "processing")]))
     assert [sids for _, sids in _frames(app)] == [["sid-a1"]]
     assert "tab-a2" not in app.opened
+
+
+def test_each_locale_gets_its_numbers(app: FakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jobboard.state import locale
+
+    monkeypatch.setattr(locale, "_by_token", {})
+    locale.remember("tab-a2", "cs-CZ")
+    big = _event("alice", "j6", 2, "processing")
+    big["job"]["progress_data"] |= {"processed": 12345, "total": 300617}
+    run(live.dispatch(app, [_event("alice", "j6", 1, "processing")]))
+    run(live.dispatch(app, [big]))
+    counts = {sids[0]: frame["j6"]["counts"] for frame, sids in _frames(app)}
+    assert counts == {
+        "sid-a1": "12,345 / 300,617 rows",
+        "sid-a2": "12\u00a0345 / 300\u00a0617 rows",
+    }
