@@ -178,6 +178,7 @@ def test_export_the_catalog_from_the_products_page(page: Page, app_url: str) -> 
     page.wait_for_url(re.compile(r".*/tasks/[0-9a-f-]+/?$"))
     expect(page.get_by_text("Export catalog (plain CSV)").first).to_be_visible()
     link = page.locator("[data-action=download]")
-    expect(link).to_be_visible(timeout=30_000)
+    # The whole catalog is exported: the tests before this one uploaded ~800,000 products.
+    expect(link).to_be_visible(timeout=120_000)
     response = page.request.get(app_url + (link.get_attribute("href") or ""))
     assert response.ok and response.headers["content-type"].startswith("text/csv")
