@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.common import Result, log, percentile, private_stack
+from bench.common import BENCH_CACHE, BUILT, Result, log, percentile, private_stack, schema_key
 
 NAME = "tasks"
 TARGET_MS = 50.0
@@ -43,7 +43,6 @@ T0 = datetime(2025, 1, 1, tzinfo=UTC)
 STEP_MS = 10  # one job every 10 ms: 10M jobs span ~28 hours
 BATCH = 200_000
 FILL_VERSION = 2  # bump when the fill changes: cached databases of another version are rebuilt
-DEFAULT_CACHE = Path(__file__).resolve().parents[1] / "var" / "bench-cache"
 WORDS1 = [
     "shop",
     "spring",
@@ -325,9 +324,6 @@ def measure(db: str, owner_jobs: int, total_jobs: int, runs: int) -> list[Result
     return results
 
 
-BUILT = "jobboard bench: fill complete"  # marks a cached database whose build finished
-
-
 @contextlib.contextmanager
 def _sqlite_db(
     cache: Path | None, var_dir: Path, key: str
@@ -385,17 +381,6 @@ def _pg_db(cache: Path | None, key: str) -> Iterator[tuple[str, bool, Callable[[
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _schema_key() -> str:
-    """Names a cached database: the schema's head revision and the fill's version, so a
-    cache built by an older migration or fill is never measured as if it were current."""
-    from alembic.script import ScriptDirectory
-
-    from jobboard.core.db import alembic_config
-
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    return f"r{head}_f{FILL_VERSION}"
-
-
 def _use(url: str) -> None:
     from jobboard.core.settings import get_settings
 
@@ -416,9 +401,9 @@ def run(
     total_jobs = total_jobs or (100_000 if quick else 10_000_000)
     runs = 5 if quick else 25
     if cache is None and not quick:  # the full size is built once, then reused
-        cache = DEFAULT_CACHE
+        cache = BENCH_CACHE
         cache.mkdir(parents=True, exist_ok=True)
-    key = f"{owner_jobs}_{total_jobs}_{_schema_key()}"
+    key = f"{owner_jobs}_{total_jobs}_{schema_key(FILL_VERSION)}"
     results: list[Result] = []
     with private_stack(NAME, keep=keep) as (_stack, var_dir):
         for db, opener in (

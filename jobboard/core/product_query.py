@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, literal_column, text
 from sqlmodel import col, select
 
-from jobboard.core.db import get_engine, session_scope
+from jobboard.core.db import get_engine, pg_row_estimate, session_scope
 from jobboard.core.models import FIELD_LIMITS, Product
 
 MAX_QUERY_CHARS = 200
@@ -269,30 +269,32 @@ def search_products(
     With `count_cap`, counting stops past that many (the total is then `count_cap + 1`):
     an exact count of a million rows costs more than the page itself.
 
-    SQLite, with search words: when the full-text index matches at most SORT_ALL_MAX
-    products (of any owner) they are read and sorted, as the page asks; when it matches
-    more, the query walks the (owner, sort column) index in the page's order instead and
-    tests each product against the match list, so it stops after one page rather than
-    reading and sorting tens of thousands of matches.
+    With search words: when at most SORT_ALL_MAX products match (SQLite: the full-text
+    index's matches of every owner, counted; PostgreSQL: the planner's estimate) they are
+    read and sorted, as the page asks; when more match, the query walks the (owner, sort
+    column) index in the page's order instead and tests each product, so it stops after one
+    page rather than reading and sorting tens of thousands of matches.
     """
     sort = parse_sort(sort)
     groups = flt.groups()
     dialect = get_engine().dialect.name
-    by_search = bool(groups) and dialect == "postgresql"
     with session_scope() as session:
-        many = (
-            bool(groups)
-            and dialect == "sqlite"
-            and _sqlite_fts_count(session, flt, SORT_ALL_MAX + 1) > SORT_ALL_MAX
-        )
-        where = conditions(owner_id, flt, probe=many)
+        if not groups:
+            many = False
+        elif dialect == "sqlite":
+            many = _sqlite_fts_count(session, flt, SORT_ALL_MAX + 1) > SORT_ALL_MAX
+        else:  # the planner's estimate: rare words are estimated low, so never walked
+            estimate = select(Product.id).where(*conditions(owner_id, flt))
+            many = pg_row_estimate(session, estimate) > SORT_ALL_MAX
+        by_search = bool(groups) and dialect == "postgresql" and not many
+        where = conditions(owner_id, flt, probe=many and dialect == "sqlite")
         if sort in ("price", "price_desc"):
             rows = _price_page(session, where, sort, offset, limit, by_search)
         else:
             rows = _page(session, where, sort, offset, limit, by_search)
         if not with_total:
             total = -1
-        elif many and not flt.as_params().keys() - {"q"}:
+        elif many and dialect == "sqlite" and not flt.as_params().keys() - {"q"}:
             total = _sqlite_search_count(session, owner_id, flt, count_cap)
         else:  # with a filter, its (owner, field) index is walked and tested: few rows
             total = count_matching(owner_id, flt, session=session, cap=count_cap, probe=many)

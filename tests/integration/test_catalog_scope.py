@@ -150,9 +150,13 @@ def test_search_filters_and_sorts_on_sqlite(services: Stack, owner: str) -> None
 def test_sqlite_large_match_sets_page_like_small_ones(
     services: Stack, owner: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    check_large_match_sets(owner, monkeypatch)
+
+
+def check_large_match_sets(owner: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A search matching more than SORT_ALL_MAX products walks the sort's index and tests
-    each row against the match list; it must give the very pages and totals that reading and
-    sorting every match gives, for every sort, filter, page and count cap."""
+    each row; it must give the very pages and totals that reading and sorting every match
+    gives, for every sort, filter, page and count cap."""
     from jobboard.core import product_query
 
     colors, nouns = ["Red", "Blue", "Green"], ["Kettle", "Mug", "Shirt", "Sock"]
@@ -224,6 +228,14 @@ def postgres() -> Iterator[None]:
 def test_search_filters_and_sorts_on_postgres(postgres: None, owner: str) -> None:
     assert get_settings().database_url.startswith("postgresql")
     check_search(owner)
+
+
+@pytest.mark.postgres
+def test_postgres_large_match_sets_page_like_small_ones(
+    postgres: None, owner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert get_settings().database_url.startswith("postgresql")
+    check_large_match_sets(owner, monkeypatch)
 
 
 @pytest.mark.parametrize(
