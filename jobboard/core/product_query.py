@@ -34,6 +34,11 @@ from jobboard.core.models import FIELD_LIMITS, Product
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 8
 FACET_LIMIT = 200  # distinct vendors / types / categories offered per filter
+# The Products page counts up to these ("more than 10,000 products" beyond): an exact count
+# of a million rows costs more than the page. With search words every match is checked
+# against its product row, so a search counts to 1,000 (as the Tasks page's search does).
+COUNT_CAP = 10_000
+SEARCH_COUNT_CAP = 1_000
 # SQLite: a search whose words match at most this many products (all owners) reads and sorts
 # them; past it the page walks the sort's index instead (measured: bench/products_scale.py).
 SORT_ALL_MAX = 5_000
@@ -133,6 +138,11 @@ def parse_filter(raw: Mapping[str, Any] | None) -> ProductFilter:
             raise BadFilter(f"the product filter's {name} is longer than {limit} characters")
         values[name] = value
     return ProductFilter(**values)
+
+
+def count_cap(flt: ProductFilter) -> int:
+    """Up to how many the Products page counts the products a filter matches."""
+    return SEARCH_COUNT_CAP if flt.q else COUNT_CAP
 
 
 def parse_sort(value: str | None) -> str:
