@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, literal_column, text
 from sqlmodel import col, select
 
-from jobboard.core.db import get_engine, pg_row_estimate, session_scope
+from jobboard.core.db import get_engine, session_scope
 from jobboard.core.models import FIELD_LIMITS, Product
 
 MAX_QUERY_CHARS = 200
@@ -42,6 +42,9 @@ SEARCH_COUNT_CAP = 1_000
 # SQLite: a search whose words match at most this many products (all owners) reads and sorts
 # them; past it the page walks the sort's index instead (measured: bench/products_scale.py).
 SORT_ALL_MAX = 5_000
+# PostgreSQL: the same for the owner's matches (filters included), counted through the GIN
+# index; the count doubles as the page's total (SEARCH_COUNT_CAP).
+PG_SORT_ALL_MAX = 1_000
 SORTS: dict[str, str] = {
     "updated": "Recently updated",
     "title": "Title A–Z",
@@ -264,6 +267,25 @@ def _sqlite_search_count(session: Any, owner_id: str, flt: ProductFilter, cap: i
     return int(session.connection().execute(sql, params).one()[0])
 
 
+def _pg_count_matches(session: Any, owner_id: str, flt: ProductFilter, cap: int) -> int:
+    """The owner's matches counted up to `cap`, found through the GIN index.
+
+    PostgreSQL estimates every prefix search at 2 % of the rows, rare or common (measured at
+    1M products), so its planner cannot tell a common word from a typo; with plain index
+    scans off for this one statement it builds the GIN index's bitmap of matches (small for a
+    rare word) and stops reading rows at the cap.
+    """
+    query = select(func.count()).select_from(
+        select(Product.id).where(*conditions(owner_id, flt)).limit(cap).subquery()
+    )
+    connection = session.connection()
+    connection.exec_driver_sql("SET LOCAL enable_indexscan = off")
+    try:
+        return int(session.exec(query).one())
+    finally:
+        connection.exec_driver_sql("SET LOCAL enable_indexscan = on")
+
+
 def search_products(
     owner_id: str,
     flt: ProductFilter,
@@ -279,23 +301,25 @@ def search_products(
     With `count_cap`, counting stops past that many (the total is then `count_cap + 1`):
     an exact count of a million rows costs more than the page itself.
 
-    With search words: when at most SORT_ALL_MAX products match (SQLite: the full-text
-    index's matches of every owner, counted; PostgreSQL: the planner's estimate) they are
-    read and sorted, as the page asks; when more match, the query walks the (owner, sort
-    column) index in the page's order instead and tests each product, so it stops after one
-    page rather than reading and sorting tens of thousands of matches.
+    SQLite, with search words: when the full-text index matches at most SORT_ALL_MAX
+    products (of any owner) they are read and sorted, as the page asks; when it matches
+    more, the query walks the (owner, sort column) index in the page's order instead and
+    tests each product against the match list, so it stops after one page rather than
+    reading and sorting tens of thousands of matches. PostgreSQL: the same, with the owner's
+    matches counted through the GIN index (see `_pg_count_matches`).
     """
     sort = parse_sort(sort)
     groups = flt.groups()
     dialect = get_engine().dialect.name
+    probed: int | None = None  # PostgreSQL: the owner's matches, counted to PG_SORT_ALL_MAX + 1
     with session_scope() as session:
         if not groups:
             many = False
         elif dialect == "sqlite":
             many = _sqlite_fts_count(session, flt, SORT_ALL_MAX + 1) > SORT_ALL_MAX
-        else:  # the planner's estimate: rare words are estimated low, so never walked
-            estimate = select(Product.id).where(*conditions(owner_id, flt))
-            many = pg_row_estimate(session, estimate) > SORT_ALL_MAX
+        else:
+            probed = _pg_count_matches(session, owner_id, flt, PG_SORT_ALL_MAX + 1)
+            many = probed > PG_SORT_ALL_MAX
         by_search = bool(groups) and dialect == "postgresql" and not many
         where = conditions(owner_id, flt, probe=many and dialect == "sqlite")
         if sort in ("price", "price_desc"):
@@ -304,6 +328,9 @@ def search_products(
             rows = _page(session, where, sort, offset, limit, by_search)
         if not with_total:
             total = -1
+        elif probed is not None and (not many or (count_cap or probed) < probed):
+            # The probe counted every match of the owner (filters included) up to its cap.
+            total = probed if count_cap is None or probed <= count_cap else count_cap + 1
         elif many and dialect == "sqlite" and not flt.as_params().keys() - {"q"}:
             total = _sqlite_search_count(session, owner_id, flt, count_cap)
         else:  # with a filter, its (owner, field) index is walked and tested: few rows
