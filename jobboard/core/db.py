@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -48,16 +46,6 @@ def session_scope() -> Iterator[Session]:
         except Exception:
             session.rollback()
             raise
-
-
-def pg_row_estimate(session: Session, query: Any) -> int:
-    """PostgreSQL's own estimate of how many rows a query returns (EXPLAIN, nothing is run)."""
-    compiled = query.compile(session.get_bind())
-    connection = session.connection()
-    plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
-    plan = plan.scalar_one()
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def alembic_config(url: str | None = None) -> Config:

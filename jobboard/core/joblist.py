@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, text
 from sqlmodel import Session, col, select
 
-from jobboard.core.db import get_engine, pg_row_estimate, session_scope
+from jobboard.core.db import get_engine, session_scope
 from jobboard.core.models import Job, JobCount, JobStatus
 
 SEARCH_MAX_CHARS = 200  # longer input is refused with a message (UI and API)
@@ -197,6 +197,16 @@ def _sqlite_search(
     return [(jobs[job_id], rowid) for job_id, rowid in found if job_id in jobs], int(count)
 
 
+def _pg_estimate(session: Session, query: Any) -> int:
+    """PostgreSQL's own estimate of how many rows a query returns (EXPLAIN, nothing is run)."""
+    compiled = query.compile(session.get_bind())
+    connection = session.connection()
+    plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
+    plan = plan.scalar_one()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
 def list_page(
     owner_id: str,
     *,
@@ -241,7 +251,7 @@ def list_page(
             if words:
                 tsq = text("job.title_tsv @@ to_tsquery('simple', :tsq)")
                 query = query.where(tsq.bindparams(tsq=_tsquery(words, filters)))
-                total = pg_row_estimate(session, query)
+                total = _pg_estimate(session, query)
             if key is not None:
                 query = query.where(_after(key, going_newer))
             if going_newer:

@@ -15,7 +15,7 @@ of a word that is in almost every product ("sku") would make the index read ever
 a phrase seeks instead. Only letters and digits count as words, so no input can reach either
 query language.
 
-SQLite pages a search by the size of its match set (see `_sqlite_search_page`).
+A search is paged by the size of its match set (see `search_products`).
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def conditions(
             )
         else:
             # "+" keeps SQLite from driving the query from this list when `probe` asks for
-            # an index walk that tests each row against it (see _sqlite_search_page).
+            # an index walk that tests each row against it (see search_products).
             matching = (
                 f"{'+' if probe else ''}product.id IN "
                 "(SELECT rowid FROM product_fts WHERE product_fts MATCH :search_q)"
@@ -333,7 +333,7 @@ def search_products(
             total = probed if count_cap is None or probed <= count_cap else count_cap + 1
         elif many and dialect == "sqlite" and not flt.as_params().keys() - {"q"}:
             total = _sqlite_search_count(session, owner_id, flt, count_cap)
-        else:  # with a filter, its (owner, field) index is walked and tested: few rows
+        else:  # many matches with a filter: that filter's (owner, field) index is walked
             total = count_matching(owner_id, flt, session=session, cap=count_cap, probe=many)
     return rows, total
 
