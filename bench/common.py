@@ -20,6 +20,19 @@ from scripts.stack import CHROMIUM_ARGS  # noqa: F401  (re-exported for the benc
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
+BENCH_CACHE = ROOT / "var" / "bench-cache"  # big databases built once and reused
+BUILT = "jobboard bench: fill complete"  # marks a cached database whose build finished
+
+
+def schema_key(fill_version: int) -> str:
+    """Names a cached database: the schema's head revision and the fill's version, so a cache
+    built by an older migration or fill is never measured as if it were current."""
+    from alembic.script import ScriptDirectory
+
+    from jobboard.core.db import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    return f"r{head}_f{fill_version}"
 
 
 @dataclass

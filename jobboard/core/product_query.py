@@ -8,8 +8,14 @@ match.
 Search uses the database's own full-text index (migration 0009): SQLite FTS5 over title and
 SKU (``product_fts``, kept by triggers), PostgreSQL a GIN index on a ``simple`` tsvector of
 the same text. Both are queried by word prefixes: every word typed must start a word of the
-title or SKU ("blue t" finds "Blue T-Shirt", "ai-1" finds SKU "AI-1"). Only letters and
-digits count as words, so no input can reach either query language.
+title or SKU ("blue t" finds "Blue T-Shirt"). Words typed joined by punctuation are a code
+("ai-1", "SKU-0424242") and match as a phrase: whole words in that order, the last one a
+prefix ("ai-1" finds SKU "AI-1" and "AI-12", "ai-" too; "a-1" does not find "AI-1"). A prefix
+of a word that is in almost every product ("sku") would make the index read every product;
+a phrase seeks instead. Only letters and digits count as words, so no input can reach either
+query language.
+
+A search is paged by the size of its match set (see `search_products`).
 """
 
 from __future__ import annotations
@@ -28,6 +34,17 @@ from jobboard.core.models import FIELD_LIMITS, Product
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 8
 FACET_LIMIT = 200  # distinct vendors / types / categories offered per filter
+# The Products page counts up to these ("more than 10,000 products" beyond): an exact count
+# of a million rows costs more than the page. With search words every match is checked
+# against its product row, so a search counts to 1,000 (as the Tasks page's search does).
+COUNT_CAP = 10_000
+SEARCH_COUNT_CAP = 1_000
+# SQLite: a search whose words match at most this many products (all owners) reads and sorts
+# them; past it the page walks the sort's index instead (measured: bench/products_scale.py).
+SORT_ALL_MAX = 5_000
+# PostgreSQL: the same for the owner's matches (filters included), counted through the GIN
+# index; the count doubles as the page's total (SEARCH_COUNT_CAP).
+PG_SORT_ALL_MAX = 1_000
 SORTS: dict[str, str] = {
     "updated": "Recently updated",
     "title": "Title A–Z",
@@ -66,7 +83,21 @@ class ProductFilter:
         return {k: v for k, v in asdict(self).items() if v}
 
     def words(self) -> list[str]:
-        return _WORD.findall(self.q.casefold())[:MAX_WORDS]
+        return [w for group in self.groups() for w in group]
+
+    def groups(self) -> list[list[str]]:
+        """The words typed, split at spaces; each group its words split at punctuation (at
+        most MAX_WORDS words in all)."""
+        out: list[list[str]] = []
+        left = MAX_WORDS
+        for chunk in self.q.casefold().split():
+            words = _WORD.findall(chunk)[:left]
+            if words:
+                out.append(words)
+                left -= len(words)
+            if left <= 0:
+                break
+        return out
 
     def describe(self) -> str:
         """A short human description: 'matching “shirt”, vendor Acme'."""
@@ -112,20 +143,28 @@ def parse_filter(raw: Mapping[str, Any] | None) -> ProductFilter:
     return ProductFilter(**values)
 
 
+def count_cap(flt: ProductFilter) -> int:
+    """Up to how many the Products page counts the products a filter matches."""
+    return SEARCH_COUNT_CAP if flt.q else COUNT_CAP
+
+
 def parse_sort(value: str | None) -> str:
     return value if value in SORTS else DEFAULT_SORT
 
 
-def _fts_query(words: list[str]) -> str:
-    # Each word as a quoted FTS5 string with a prefix star: no operator can be smuggled in.
-    return " ".join(f'"{w}"*' for w in words)
+def _fts_query(groups: list[list[str]]) -> str:
+    # Each group as one quoted FTS5 phrase, its last word a prefix: no operator can be
+    # smuggled in (the words are letters and digits only).
+    return " ".join(f'"{" ".join(g)}"*' for g in groups)
 
 
-def _pg_tsquery(words: list[str]) -> str:
-    return " & ".join(f"{w}:*" for w in words)
+def _pg_tsquery(groups: list[list[str]]) -> str:
+    return " & ".join("(" + " <-> ".join([*g[:-1], f"{g[-1]}:*"]) + ")" for g in groups)
 
 
-def conditions(owner_id: str, flt: ProductFilter) -> list[ColumnElement[bool]]:
+def conditions(
+    owner_id: str, flt: ProductFilter, *, probe: bool = False
+) -> list[ColumnElement[bool]]:
     """WHERE terms for the owner's products that match the filter."""
     terms: list[ColumnElement[bool]] = [col(Product.owner_id) == owner_id]
     for name in FILTER_FIELDS:
@@ -133,20 +172,23 @@ def conditions(owner_id: str, flt: ProductFilter) -> list[ColumnElement[bool]]:
         if value:
             terms.append(getattr(Product, name) == value)
     if flt.q:
-        words = flt.words()
-        if not words:  # only punctuation: nothing can match
+        groups = flt.groups()
+        if not groups:  # only punctuation: nothing can match
             terms.append(literal_column("1") == 0)
         elif get_engine().dialect.name == "postgresql":
             terms.append(
                 text(f"{PG_SEARCH_EXPR} @@ to_tsquery('simple', :search_q)").bindparams(
-                    search_q=_pg_tsquery(words)
+                    search_q=_pg_tsquery(groups)
                 )
             )
         else:
+            # "+" keeps SQLite from driving the query from this list when `probe` asks for
+            # an index walk that tests each row against it (see search_products).
             matching = (
-                "product.id IN (SELECT rowid FROM product_fts WHERE product_fts MATCH :search_q)"
+                f"{'+' if probe else ''}product.id IN "
+                "(SELECT rowid FROM product_fts WHERE product_fts MATCH :search_q)"
             )
-            terms.append(text(matching).bindparams(search_q=_fts_query(words)))
+            terms.append(text(matching).bindparams(search_q=_fts_query(groups)))
     return terms
 
 
@@ -198,6 +240,52 @@ def _price_page(
     return rows + _page(session, unpriced, "title", max(0, start), limit - len(rows), by_search)
 
 
+def _sqlite_fts_count(session: Any, flt: ProductFilter, cap: int) -> int:
+    """How many products of every owner the search words match, counted up to `cap`."""
+    sql = text(
+        "SELECT count(*) FROM (SELECT rowid FROM product_fts WHERE product_fts MATCH :q LIMIT :cap)"
+    )
+    return int(
+        session.connection().execute(sql, {"q": _fts_query(flt.groups()), "cap": cap}).one()[0]
+    )
+
+
+def _sqlite_search_count(session: Any, owner_id: str, flt: ProductFilter, cap: int | None) -> int:
+    """Matches of a search with no other filter (at most `cap + 1` when capped): the full-text
+    index's matches are read in order and each checked for its owner, stopping at the cap
+    (the IN form copies every match of every owner into a temporary list first)."""
+    sql = text(
+        "SELECT count(*) FROM (SELECT 1 FROM product_fts CROSS JOIN product "
+        "ON product.id = product_fts.rowid WHERE product_fts MATCH :q "
+        "AND product.owner_id = :owner LIMIT :cap)"
+    )
+    params = {
+        "q": _fts_query(flt.groups()),
+        "owner": owner_id,
+        "cap": -1 if cap is None else cap + 1,
+    }
+    return int(session.connection().execute(sql, params).one()[0])
+
+
+def _pg_count_matches(session: Any, owner_id: str, flt: ProductFilter, cap: int) -> int:
+    """The owner's matches counted up to `cap`, found through the GIN index.
+
+    PostgreSQL estimates every prefix search at 2 % of the rows, rare or common (measured at
+    1M products), so its planner cannot tell a common word from a typo; with plain index
+    scans off for this one statement it builds the GIN index's bitmap of matches (small for a
+    rare word) and stops reading rows at the cap.
+    """
+    query = select(func.count()).select_from(
+        select(Product.id).where(*conditions(owner_id, flt)).limit(cap).subquery()
+    )
+    connection = session.connection()
+    connection.exec_driver_sql("SET LOCAL enable_indexscan = off")
+    try:
+        return int(session.exec(query).one())
+    finally:
+        connection.exec_driver_sql("SET LOCAL enable_indexscan = on")
+
+
 def search_products(
     owner_id: str,
     flt: ProductFilter,
@@ -212,24 +300,54 @@ def search_products(
 
     With `count_cap`, counting stops past that many (the total is then `count_cap + 1`):
     an exact count of a million rows costs more than the page itself.
+
+    SQLite, with search words: when the full-text index matches at most SORT_ALL_MAX
+    products (of any owner) they are read and sorted, as the page asks; when it matches
+    more, the query walks the (owner, sort column) index in the page's order instead and
+    tests each product against the match list, so it stops after one page rather than
+    reading and sorting tens of thousands of matches. PostgreSQL: the same, with the owner's
+    matches counted through the GIN index (see `_pg_count_matches`).
     """
-    where = conditions(owner_id, flt)
     sort = parse_sort(sort)
-    by_search = bool(flt.words()) and get_engine().dialect.name == "postgresql"
+    groups = flt.groups()
+    dialect = get_engine().dialect.name
+    probed: int | None = None  # PostgreSQL: the owner's matches, counted to PG_SORT_ALL_MAX + 1
     with session_scope() as session:
+        if not groups:
+            many = False
+        elif dialect == "sqlite":
+            many = _sqlite_fts_count(session, flt, SORT_ALL_MAX + 1) > SORT_ALL_MAX
+        else:
+            probed = _pg_count_matches(session, owner_id, flt, PG_SORT_ALL_MAX + 1)
+            many = probed > PG_SORT_ALL_MAX
+        by_search = bool(groups) and dialect == "postgresql" and not many
+        where = conditions(owner_id, flt, probe=many and dialect == "sqlite")
         if sort in ("price", "price_desc"):
             rows = _price_page(session, where, sort, offset, limit, by_search)
         else:
             rows = _page(session, where, sort, offset, limit, by_search)
-        total = count_matching(owner_id, flt, session=session, cap=count_cap) if with_total else -1
+        if not with_total:
+            total = -1
+        elif probed is not None and (not many or (count_cap or probed) < probed):
+            # The probe counted every match of the owner (filters included) up to its cap.
+            total = probed if count_cap is None or probed <= count_cap else count_cap + 1
+        elif many and dialect == "sqlite" and not flt.as_params().keys() - {"q"}:
+            total = _sqlite_search_count(session, owner_id, flt, count_cap)
+        else:  # many matches with a filter: that filter's (owner, field) index is walked
+            total = count_matching(owner_id, flt, session=session, cap=count_cap, probe=many)
     return rows, total
 
 
 def count_matching(
-    owner_id: str, flt: ProductFilter, *, session: Any = None, cap: int | None = None
+    owner_id: str,
+    flt: ProductFilter,
+    *,
+    session: Any = None,
+    cap: int | None = None,
+    probe: bool = False,
 ) -> int:
-    """How many products match (at most `cap + 1` when capped)."""
-    where = conditions(owner_id, flt)
+    """How many products match (at most `cap + 1` when capped); `probe`: see `conditions`."""
+    where = conditions(owner_id, flt, probe=probe)
     if cap is None:
         query = select(func.count()).select_from(Product).where(*where)
     else:

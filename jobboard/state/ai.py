@@ -103,7 +103,7 @@ class AIState(rx.State):
             return None
         if scope.count > MAX_DESCRIBE:
             self.error = (
-                f"That is {count(scope.count)} products; select or search down to at most "
+                f"That is {scope.shown} products; select or search down to at most "
                 f"{count(MAX_DESCRIBE)} at a time."
             )
             return None

@@ -21,7 +21,7 @@ import reflex as rx
 
 from jobboard.core import jobs
 from jobboard.core.exports import EXPORT_FORMATS, export_title
-from jobboard.core.format import count, plural
+from jobboard.core.format import count
 from jobboard.core.format import price as format_price
 from jobboard.core.models import JobStatus
 from jobboard.core.product_query import (
@@ -30,6 +30,7 @@ from jobboard.core.product_query import (
     SORTS,
     BadFilter,
     ProductFilter,
+    count_cap,
     facet_values,
     parse_filter,
     parse_sort,
@@ -40,7 +41,6 @@ from jobboard.state.paging import PagedState
 from jobboard.state.session import owner_of, token_of
 
 PAGE_SIZE = 25
-COUNT_CAP = 10_000  # past this, "more than 10,000": an exact count would cost more than the page
 MAX_SELECTED = 10_000  # ticked one by one; beyond that, "all matching" is the way
 ANY = "__any__"  # a select's "no filter" item (Radix selects cannot hold "")
 # URL parameter -> filter field
@@ -71,7 +71,12 @@ class Scope:
 
     params: dict[str, Any]
     words: str
-    count: int
+    count: int  # past the page's count cap: cap + 1
+    count_text: str = ""  # "1,234" or "more than 1,000"
+
+    @property
+    def shown(self) -> str:
+        return self.count_text or f"{self.count:,}"
 
 
 class ProductsState(PagedState, rx.State):
@@ -103,7 +108,7 @@ class ProductsState(PagedState, rx.State):
             sort=self.sort,
             offset=self.offset,
             limit=self.page_size,
-            count_cap=COUNT_CAP,
+            count_cap=count_cap(self._filter()),
         )
 
     def _show_page(self, result: tuple[list[Any], int]) -> None:
@@ -234,14 +239,16 @@ class ProductsState(PagedState, rx.State):
 
     @rx.var
     def total_text(self) -> str:
-        if self.total > COUNT_CAP:
-            return f"more than {count(COUNT_CAP)} products"
-        return plural(self.total, "product")
+        return self._count_text() + " product" + ("" if self.total == 1 else "s")
+
+    def _count_text(self) -> str:
+        cap = count_cap(self._filter())
+        return f"more than {count(cap)}" if self.total > cap else count(self.total)
 
     @rx.var
     def page_text(self) -> str:
         shown = f"Page {count(self.page)}"
-        return f"{shown} of {count(self.page_count)}" if self.total <= COUNT_CAP else shown
+        return f"{shown} of {count(self.page_count)}" if self.total_known else shown
 
     @rx.var
     def selected_text(self) -> str:
@@ -249,7 +256,7 @@ class ProductsState(PagedState, rx.State):
 
     @rx.var
     def total_known(self) -> bool:
-        return self.total <= COUNT_CAP
+        return self.total <= count_cap(self._filter())
 
     @rx.var
     def filtered(self) -> bool:
@@ -316,11 +323,12 @@ class ProductsState(PagedState, rx.State):
                 {"product_ids": list(self.selected_ids)}, f"{count(n)} selected products", n
             )
         if flt.empty:
-            return Scope(
-                {"product_ids": None}, f"whole catalog, {count(self.total)} products", self.total
-            )
-        words = f"{count(self.total)} products {flt.describe()}"
-        return Scope({"product_ids": None, "filter": flt.as_params()}, words, self.total)
+            shown = self._count_text()
+            words = f"whole catalog, {shown} products"
+            return Scope({"product_ids": None}, words, self.total, shown)
+        words = f"{self._count_text()} products {flt.describe()}"
+        params = {"product_ids": None, "filter": flt.as_params()}
+        return Scope(params, words, self.total, self._count_text())
 
     def job_scope(self) -> Scope:
         """For the AI page's state (same session): the scope of a job started now."""

@@ -82,6 +82,14 @@ def check_search(owner: str) -> None:
         "Red Cotton T-Shirt",
     }
     assert titles(owner, ProductFilter(q="ket-1")) == ["Stainless Steel Kettle"]  # SKU
+    # Words joined by punctuation are a phrase, its last word a prefix.
+    assert titles(owner, ProductFilter(q="ts-blu")) == ["Blue Cotton T-Shirt"]
+    assert set(titles(owner, ProductFilter(q="t-s"))) == {
+        "Blue Cotton T-Shirt",
+        "Red Cotton T-Shirt",
+    }
+    assert titles(owner, ProductFilter(q="ke-1")) == []  # "ke" is not the word "ket"
+    assert titles(owner, ProductFilter(q="cotton-shirt")) == []  # not adjacent words
     assert titles(owner, ProductFilter(q="KET")) == ["Stainless Steel Kettle"]  # prefix
     assert titles(owner, ProductFilter(q="brûlée")) == ["Crème brûlée torch"]
     assert titles(owner, ProductFilter(vendor="Chef & Co")) == ["Crème brûlée torch"]
@@ -139,6 +147,55 @@ def test_search_filters_and_sorts_on_sqlite(services: Stack, owner: str) -> None
     check_search(owner)
 
 
+def test_sqlite_large_match_sets_page_like_small_ones(
+    services: Stack, owner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check_large_match_sets(owner, monkeypatch)
+
+
+def check_large_match_sets(owner: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search matching more than SORT_ALL_MAX products walks the sort's index and tests
+    each row; it must give the very pages and totals that reading and sorting every match
+    gives, for every sort, filter, page and count cap."""
+    from jobboard.core import product_query
+
+    colors, nouns = ["Red", "Blue", "Green"], ["Kettle", "Mug", "Shirt", "Sock"]
+    recs = [
+        Rec(
+            f"{colors[i % 3]} {nouns[i % 4]} {i}",
+            f"SKU-{i:04d}",
+            vendor=f"V{i % 5}",
+            product_type=nouns[i % 4],
+            price=None if i % 7 == 0 else float((i * 37) % 50),
+        )
+        for i in range(120)
+    ]
+    upsert_products(owner, recs)
+    upsert_products(owner + "-other", recs[:40])  # other owners' matches are skipped
+    # A rename moves a product in "recently updated" order away from id order.
+    upsert_products(owner, [Rec("Blue Kettle renamed", "SKU-0003", vendor="V3", price=5.0)])
+    cases = [
+        ProductFilter(q="kettle"),
+        ProductFilter(q="blue"),
+        ProductFilter(q="bl k"),
+        ProductFilter(q="sku"),
+        ProductFilter(q="sku-001"),
+        ProductFilter(q="red", vendor="V2"),
+        ProductFilter(q="shirt", product_type="Shirt"),
+        ProductFilter(q="zzz"),
+    ]
+    for flt in cases:
+        for sort in ("updated", "title", "price", "price_desc"):
+            for offset, limit, cap in ((0, 5, None), (5, 7, None), (0, 5, 3), (30, 10, 20)):
+                args = {"sort": sort, "offset": offset, "limit": limit, "count_cap": cap}
+                monkeypatch.setattr(product_query, "SORT_ALL_MAX", 10_000)
+                small, small_total = search_products(owner, flt, **args)
+                monkeypatch.setattr(product_query, "SORT_ALL_MAX", 0)
+                big, big_total = search_products(owner, flt, **args)
+                assert [p.id for p in big] == [p.id for p in small], (flt, args)
+                assert big_total == small_total, (flt, args)
+
+
 @pytest.fixture
 def postgres() -> Iterator[None]:
     """This process talks to a fresh, migrated PostgreSQL database for the test."""
@@ -171,6 +228,14 @@ def postgres() -> Iterator[None]:
 def test_search_filters_and_sorts_on_postgres(postgres: None, owner: str) -> None:
     assert get_settings().database_url.startswith("postgresql")
     check_search(owner)
+
+
+@pytest.mark.postgres
+def test_postgres_large_match_sets_page_like_small_ones(
+    postgres: None, owner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert get_settings().database_url.startswith("postgresql")
+    check_large_match_sets(owner, monkeypatch)
 
 
 @pytest.mark.parametrize(
