@@ -76,7 +76,7 @@ class Scope:
 
     @property
     def shown(self) -> str:
-        return self.count_text or f"{self.count:,}"
+        return self.count_text or count(self.count)
 
 
 class ProductsState(PagedState, rx.State):
