@@ -57,10 +57,13 @@ def ending_notice(job: dict[str, Any]) -> Notice | None:
         level = "warning" if partial else "success"
         title = f"{noun} finished" + (f" · {outcome.label.split(' · ', 1)[1]}" if partial else "")
         if job["kind"] == "product_upload":
-            body = f"{plural(result.get('imported', 0), 'product')} imported from {name}"
-            extra = [
-                f"{count(result[key])} {key}" for key in ("updated", "skipped") if result.get(key)
-            ]
+            # Lead with what happened: a re-import of a known file updates, it imports nothing.
+            imported, updated = result.get("imported", 0), result.get("updated", 0)
+            lead, rest = (
+                ("updated", "imported") if updated and not imported else ("imported", "updated")
+            )
+            body = f"{plural(result.get(lead, 0), 'product')} {lead} from {name}"
+            extra = [f"{count(result[key])} {key}" for key in (rest, "skipped") if result.get(key)]
             if extra:
                 body += f" ({', '.join(extra)})"
             if outcome.skipped:

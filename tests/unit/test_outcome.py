@@ -68,6 +68,21 @@ def test_notice_of_a_partial_upload() -> None:
     assert notice.body.startswith("31 products imported from shop.csv (9 skipped)")
 
 
+def test_notice_of_a_reimport_leads_with_the_updates() -> None:
+    job = {
+        "id": "j",
+        "kind": "product_upload",
+        "title": "shop.csv",
+        "status": "completed",
+        "result_data": {"imported": 0, "updated": 31, "skipped": 9},
+    }
+    notice = ending_notice(job)
+    assert notice is not None
+    assert notice.body.startswith("31 products updated from shop.csv (9 skipped)")
+    mixed = job | {"result_data": {"imported": 2, "updated": 29, "skipped": 0}}
+    assert ending_notice(mixed).body.startswith("2 products imported from shop.csv (29 updated)")
+
+
 def test_notice_of_an_ai_job_says_what_it_did() -> None:
     job = {
         "id": "j",
