@@ -409,8 +409,12 @@ def test_tables_become_compact_cards_on_a_phone(
                 shown = {c["col"] for c in cards[0]["cells"] if c["shown"]}
                 assert {"select", "title", "sku", "price", "vendor", "type"} <= shown, shown
                 assert "category" not in shown  # empty here
-                # The card's checkbox selects its product.
-                rows.first.get_by_role("checkbox").click()
-                expect(page.locator("#selection-count")).to_contain_text("1 selected")
+                # The card's checkbox selects its product (or unselects it: /ai shares the
+                # selection made on /products).
+                box, count = rows.first.get_by_role("checkbox"), page.locator("#selection-count")
+                was, words = box.get_attribute("aria-checked"), count.text_content()
+                box.click()
+                expect(box).to_have_attribute("aria-checked", "false" if was == "true" else "true")
+                expect(count).not_to_have_text(words or "")
     finally:
         ctx.close()
