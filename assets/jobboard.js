@@ -244,3 +244,108 @@
   });
   document.addEventListener("DOMContentLoaded", schedule);
 })();
+
+// The job queue notice. Reflex keeps each page's state in Redis, so while Redis does not answer
+// (the app does) no Reflex event of the page gets through — the page can neither hear of the
+// outage through its state nor start a job. This asks /api/health every few seconds instead and,
+// while the queue is down, fills the #queue-banner live region (components/connection.py) and
+// stops the buttons that start a job with a message instead of a silent failure. A page that
+// loaded during the outage never got its data; it is loaded again once the queue is back.
+(function () {
+  "use strict";
+  const EVERY_MS = 3000; // while the queue answers
+  const DOWN_EVERY_MS = 2000; // while it does not: the notice goes soon after it is back
+  const TIMEOUT_MS = 4000;
+  // The controls that start (or change) a job: upload, the AI jobs, exports, cancel and retry.
+  const STARTS_JOB =
+    "#upload-submit, [id^='start-'], [id^='export-'], [data-action]:not([data-action='download'])";
+  let down = false;
+  let everLive = false;
+  let refused = false; // a job start was stopped during this outage
+  let timer = 0;
+
+  function line(tag, text) {
+    const el = document.createElement(tag);
+    el.textContent = text;
+    return el;
+  }
+
+  function render() {
+    const box = document.getElementById("queue-banner");
+    if (!box) return;
+    const want = down ? (refused ? "refused" : "down") : "";
+    if (box.dataset.state !== want) {
+      box.replaceChildren();
+      if (down) {
+        box.append(
+          line("strong", "Live updates paused — the job queue (Redis) is not answering; retrying… "),
+          line("span", "Running jobs keep going; nothing new can start until it is back."),
+        );
+        if (refused) {
+          box.append(line("span", " Not started: try again when this notice is gone."));
+        }
+      }
+      box.dataset.state = want;
+    }
+    document.documentElement.toggleAttribute("data-queue-down", down);
+    // The sticky header sits under the notice, not behind it.
+    const height = down ? box.offsetHeight : 0;
+    document.documentElement.style.setProperty("--jb-queue-banner", `${height}px`);
+  }
+
+  async function queueState() {
+    const abort = new AbortController();
+    const timeout = setTimeout(() => abort.abort(), TIMEOUT_MS);
+    try {
+      const response = await fetch("/api/health", {
+        cache: "no-store",
+        credentials: "omit",
+        signal: abort.signal,
+      });
+      return response.ok ? (await response.json()).queue : null;
+    } catch (err) {
+      return null; // the app itself is away: the "Reconnecting…" bar says so
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+
+  async function check() {
+    clearTimeout(timer);
+    if (document.querySelector('#header-slot[data-live="true"]')) everLive = true;
+    const state = document.visibilityState === "visible" ? await queueState() : undefined;
+    if (state !== undefined) {
+      const was = down;
+      down = state === "down";
+      if (!down) refused = false;
+      render();
+      if (was && state === "up" && !everLive && document.getElementById("header-slot")) {
+        window.location.reload(); // loaded during the outage: its data never came
+        return;
+      }
+    }
+    timer = setTimeout(check, down ? DOWN_EVERY_MS : EVERY_MS);
+  }
+
+  window.addEventListener(
+    "click",
+    (event) => {
+      const target = event.target instanceof Element ? event.target : null;
+      if (!down || !target || !target.closest(STARTS_JOB)) return;
+      // Before React sees it: the click would go to Redis and fail without a word.
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      refused = true;
+      render();
+    },
+    true,
+  );
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") check();
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", check);
+  } else {
+    check();
+  }
+})();

@@ -6,7 +6,7 @@ import reflex as rx
 
 from jobboard.api import create_api
 from jobboard.api.security import SecurityHeadersMiddleware
-from jobboard.components.connection import connection_banner
+from jobboard.components.connection import backend_error, overlay
 from jobboard.core import loopwatch
 from jobboard.pages import (  # noqa: F401
     ai,
@@ -50,13 +50,15 @@ app = JobboardApp(
     # Bottom right, over the room every page keeps free under its content (`.jb-main`).
     toaster=rx.toast.provider(position="bottom-right", offset="1.25rem", visible_toasts=3),
     api_transformer=create_api(),
+    backend_exception_handler=backend_error,
 )
-# Our own "reconnecting…" bar instead of Reflex's default connection toaster.
+# Our own "reconnecting…" bar instead of Reflex's default connection toaster, and the notice
+# for a job queue (Redis) that does not answer.
 # Every event of a Jobboard state needs a signed-in user (see jobboard/state/session.py).
 app.add_middleware(AuthMiddleware())
 # Numbers in the browser's locale (see jobboard/state/locale.py), for every event.
 app.add_middleware(LocaleMiddleware(), index=0)
-app.app_wraps[(5, "Overlay")] = lambda stateful: connection_banner() if stateful else None
+app.app_wraps[(5, "Overlay")] = lambda stateful: overlay() if stateful else None
 app.add_page(index, route="/", on_load=rx.redirect("/tasks"), title="Jobboard")
 app.register_lifespan_task(subscribe_events)
 app.register_lifespan_task(watchdog_forever)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from jobboard.api import v1
 from jobboard.api.auth import router as auth_router
+from jobboard.api.health import router as health_router
 from jobboard.api.limits import UPLOAD_PATH, UploadLimitMiddleware
 from jobboard.api.metrics import router as metrics_router
 
@@ -57,6 +58,7 @@ def create_api() -> FastAPI:
     api.include_router(v1.router)
     api.include_router(auth_router)
     api.include_router(metrics_router)
+    api.include_router(health_router)
     api.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     api.add_exception_handler(redis.RedisError, _queue_down)  # type: ignore[arg-type]
     api.add_exception_handler(Exception, _crashed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from jobboard.components.layout import card_cell
 from jobboard.components.time import local_time
 from jobboard.state.products import ANY, SORTS, ProductRow, ProductsState
 
@@ -125,25 +126,30 @@ def selection_bar() -> rx.Component:
 
 def product_row(p: rx.Var[ProductRow]) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(
+        card_cell(
+            "select",
             rx.checkbox(
                 checked=S.all_matching | S.selected_ids.contains(p.id),
                 disabled=S.all_matching,
                 on_change=lambda checked: S.toggle(p.id, checked),
                 aria_label="Select " + p.title,
-            )
+            ),
+            bare=True,
         ),
-        rx.table.cell(
-            rx.text(p.title, weight="medium"), rx.text(p.handle, size="1", color_scheme="gray")
+        card_cell(
+            "title",
+            rx.text(p.title, weight="medium"),
+            rx.text(p.handle, size="1", color_scheme="gray"),
+            bare=True,
         ),
-        rx.table.cell(rx.code(p.sku)),
-        rx.table.cell(p.vendor),
-        rx.table.cell(p.product_type),
-        rx.table.cell(p.category, custom_attrs={"data-col": "category"}),
-        rx.table.cell(p.price),
-        rx.table.cell(p.variants),
-        rx.table.cell(rx.text(p.tags, size="1")),
-        rx.table.cell(rx.text(local_time(p.updated), size="1", color_scheme="gray")),
+        card_cell("sku", rx.code(p.sku), empty=p.sku == "", bare=True),
+        card_cell("vendor", p.vendor, empty=p.vendor == ""),
+        card_cell("type", p.product_type, empty=p.product_type == ""),
+        card_cell("category", p.category, empty=p.category == ""),
+        card_cell("price", p.price, empty=p.price == "", bare=True),
+        card_cell("variants", p.variants, empty=p.variants == "—"),
+        card_cell("tags", rx.text(p.tags, size="1"), empty=p.tags == ""),
+        card_cell("updated", rx.text(local_time(p.updated), size="1", color_scheme="gray")),
         custom_attrs={"data-product-key": p.key, "data-product-id": p.id},
     )
 
@@ -240,6 +246,8 @@ def catalog_table() -> rx.Component:
                             width="100%",
                             variant="surface",
                             id="products-table",
+                            # Compact cards below 640 px (assets/jobboard.css).
+                            class_name="jb-compact jb-catalog",
                         ),
                         width="100%",
                         overflow_x="auto",

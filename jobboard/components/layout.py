@@ -241,3 +241,21 @@ def pager(
         spacing="3",
         wrap="wrap",
     )
+
+
+def card_cell(
+    col: str,
+    *children: rx.Component | rx.Var,
+    empty: rx.Var[bool] | None = None,
+    bare: bool = False,
+    **props,
+) -> rx.Component:
+    """A table cell named by its column, which places it in a phone's compact card
+    (`jb-compact` in assets/jobboard.css). `empty` marks a cell with nothing to show, which
+    the card leaves out; a `bare` cell shows its value without its column's name there."""
+    attrs = {"data-col": col}
+    if empty is not None:
+        attrs["data-empty"] = empty.to_string()
+    if bare:
+        attrs["data-bare"] = ""
+    return rx.table.cell(*children, custom_attrs=attrs, **props)

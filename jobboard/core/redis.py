@@ -6,6 +6,8 @@ from functools import lru_cache
 
 import redis
 import redis.asyncio as aioredis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from jobboard.core.settings import get_settings
 
@@ -46,3 +48,23 @@ def shared_async_redis() -> aioredis.Redis:
         )
         client = _shared[key] = aioredis.Redis(connection_pool=pool)
     return client
+
+
+@lru_cache(maxsize=4)
+def _probe_client(url: str, timeout: float) -> redis.Redis:
+    # Its own client: short timeouts and no retries, so a Redis that is gone or hangs is
+    # reported within `timeout` instead of holding a request for the default retries.
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+def redis_answers(timeout: float = 1.0) -> bool:
+    """Whether Redis answers a PING within `timeout` seconds (blocking: call it off the loop)."""
+    try:
+        return bool(_probe_client(get_settings().redis_url, timeout).ping())
+    except (redis.RedisError, OSError):
+        return False

@@ -6,7 +6,7 @@ import reflex as rx
 
 from jobboard.components.actions import action_bits
 from jobboard.components.job import progress_bits, status_badge
-from jobboard.components.layout import link_button, on_load, page
+from jobboard.components.layout import card_cell, link_button, on_load, page
 from jobboard.components.live import live_text
 from jobboard.components.notifications import notification_permission_banner
 from jobboard.components.time import local_time
@@ -140,18 +140,26 @@ def task_row(
     can_retry_rows: rx.Var[bool],
 ) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(kind_label, size="2", color_scheme="gray")),
-        rx.table.cell(
+        card_cell("kind", rx.text(kind_label, size="2", color_scheme="gray"), bare=True),
+        card_cell(
+            "job",
             rx.link(title, href="/tasks/" + id, weight="medium"),
             rx.text(local_time(created_at), size="1", color_scheme="gray"),
+            bare=True,
             max_width="18em",
         ),
-        rx.table.cell(status_badge(outcome, color, status)),
-        rx.table.cell(
-            progress_bits(id, version, percentage, percentage_text, step), min_width="16em"
+        card_cell("status", status_badge(outcome, color, status), bare=True),
+        card_cell(
+            "progress",
+            progress_bits(id, version, percentage, percentage_text, step),
+            bare=True,
+            min_width="16em",
         ),
-        rx.table.cell(rx.text(live_text(id, version, "counts", counts), size="2")),
-        rx.table.cell(
+        card_cell(
+            "done", rx.text(live_text(id, version, "counts", counts), size="2"), empty=counts == ""
+        ),
+        card_cell(
+            "time",
             rx.cond(
                 active,
                 rx.vstack(
@@ -160,9 +168,9 @@ def task_row(
                     spacing="0",
                 ),
                 rx.text(duration, size="2", color_scheme="gray"),
-            )
+            ),
         ),
-        rx.table.cell(action_bits(id, can_cancel, can_retry, can_retry_rows)),
+        card_cell("actions", action_bits(id, can_cancel, can_retry, can_retry_rows), bare=True),
         custom_attrs={"data-job-id": id},
         align="center",
     )
@@ -228,6 +236,7 @@ def jobs_table() -> rx.Component:
                 width="100%",
                 variant="surface",
                 id="jobs-table",
+                class_name="jb-compact jb-jobs",  # compact cards below 640 px
                 opacity=rx.cond(TasksState.loading, "0.6", "1"),
                 aria_busy=TasksState.loading.to_string(),
             ),

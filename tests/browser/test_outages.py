@@ -4,6 +4,7 @@ then catches up by itself: no finished job shown unfinished, no ending announced
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -125,3 +126,70 @@ def test_app_crash_shows_reconnecting_then_resyncs(
     assert navigations == [], "the page must resync by itself, not reload"
     assert time.monotonic() - back < CATCH_UP_SECONDS
     _announced_once(page, job_id, "Upload finished")
+
+
+def _jobs_titled(title: str) -> list[str]:
+    """The statuses of the browser user's jobs of that title, read from the database."""
+    from sqlmodel import select
+
+    from jobboard.core.db import session_scope
+    from jobboard.core.models import Job
+
+    with session_scope() as session:
+        found = session.exec(
+            select(Job.status).where(Job.owner_id == browser_owner(), Job.title == title)
+        )
+        return [str(status) for status in found]
+
+
+QUEUE_DOWN = "the job queue (Redis) is not answering"
+
+
+def test_redis_down_says_so_and_refuses_new_jobs_in_words(
+    context: BrowserContext, app_url: str, services: Stack, tmp_path: Path
+) -> None:
+    """Redis stops while the app runs. Reflex keeps the pages' state in Redis, so their own
+    events fail: every page still says what is wrong within seconds (jobboard.js asks
+    /api/health), a new upload is refused in words instead of failing without one, and when
+    Redis is back the notice goes and a page opened meanwhile gets its data."""
+    tasks = open_live(context.new_page(), f"{app_url}/tasks")
+    upload = open_live(context.new_page(), f"{app_url}/upload")
+    name = f"queue-down-{time.monotonic_ns()}.csv"
+    rows = tmp_path / name
+    rows.write_text("sku,title,price\nQD-1,Queue down,1\n")
+    upload.locator("#product-upload input[type=file]").set_input_files(str(rows))
+    expect(upload.locator("#selected-file")).to_have_text(name)
+    banner = "#queue-banner"
+    expect(tasks.locator(banner)).to_be_empty()
+    assert services.redis is not None and services.redis.process is not None
+    get_redis().save()  # like `make run`'s Redis, which keeps its data across a restart
+    services.redis.process.kill()
+    services.redis.process.wait()
+    late = context.new_page()
+    try:
+        for page in (tasks, upload):
+            expect(page.locator(banner)).to_contain_text(QUEUE_DOWN, timeout=10_000)
+            expect(page.locator(banner)).to_be_in_viewport()
+        # The header stays usable under the notice, also scrolled.
+        tasks.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+        expect(tasks.locator(banner)).to_be_in_viewport()
+        expect(tasks.locator('#site-menu a[href="/upload"]')).to_be_in_viewport()
+        notice_box = tasks.locator(banner).bounding_box()
+        header_box = tasks.locator("#site-header").bounding_box()
+        assert notice_box and header_box
+        assert header_box["y"] >= notice_box["y"] + notice_box["height"] - 1
+        # A new upload: refused with a reason, nothing half-started.
+        upload.click("#upload-submit")
+        expect(upload.locator(banner)).to_contain_text("Not started")
+        assert re.search(r"/upload/?$", upload.url), upload.url
+        assert _jobs_titled(name) == []
+        # A page opened during the outage says so too.
+        late.goto(f"{app_url}/products")
+        expect(late.locator(banner)).to_contain_text(QUEUE_DOWN, timeout=10_000)
+    finally:
+        services.redis.start()
+    for page in (tasks, upload, late):
+        expect(page.locator(banner)).to_be_empty(timeout=10_000)
+    # The page opened during the outage never got its data; now it has it.
+    expect(late.locator("#header-slot")).to_have_attribute("data-live", "true", timeout=20_000)
+    expect(late.locator("#products-table, #products-empty").first).to_be_visible()

@@ -154,3 +154,40 @@ def test_stopping_the_stack_mid_job_fails_the_job_saying_so(tmp_path: Path, owne
         assert job["error_data"]["message"] == jobs.STOPPED_WITH_APP
         assert job["error_data"]["message"] == "stopped with the app; retry to run again"
         assert horse and not _alive(horse) and not _alive(worker_pid)
+
+
+def test_health_says_whether_redis_answers(tmp_path: Path, monkeypatch) -> None:
+    """`/api/health` (what the pages' "job queue is not answering" notice asks) follows
+    Redis: up while it answers, down within a second of its going, up again when it is back."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from jobboard.api import health
+    from jobboard.core.settings import get_settings
+    from scripts.redis_server import RedisServer
+
+    server = RedisServer(tmp_path / "redis").start()
+    monkeypatch.setenv("REDIS_URL", server.url)
+    get_settings.cache_clear()
+    app = FastAPI()
+    app.include_router(health.router)
+
+    def queue() -> str:
+        monkeypatch.setattr(health, "_last", (float("-inf"), False))  # no cached answer
+        response = client.get("/api/health")
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "no-store"
+        return response.json()["queue"]
+
+    try:
+        with TestClient(app) as client:
+            assert queue() == "up"
+            server.process.kill()  # type: ignore[union-attr]
+            server.process.wait()  # type: ignore[union-attr]
+            assert queue() == "down"
+            server.start()
+            assert queue() == "up"
+    finally:
+        server.stop()
+        monkeypatch.undo()
+        get_settings.cache_clear()
