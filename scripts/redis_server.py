@@ -9,6 +9,11 @@ import subprocess
 import time
 from pathlib import Path
 
+# What Reflex's Redis state manager asks for (reflex.istate.manager.redis.NOTIFY_KEYSPACE_EVENTS;
+# tests/unit/test_redis_server.py keeps the two equal): keyspace events of strings, sets,
+# generic commands, expiries and evictions.
+NOTIFY_KEYSPACE_EVENTS = "K$sgxe"
+
 
 def find_server_binary() -> str:
     found = shutil.which("redis-server")
@@ -51,6 +56,11 @@ class RedisServer:
             "--save", "60 1" if self.persist else "",
             "--appendonly", "no",
             "--protected-mode", "yes",
+            # Reflex's state locks wait on keyspace notifications. It turns them on once per
+            # process with CONFIG SET, which a restarted server forgets: then every contended
+            # lock waited out its expiry (an upload from a tab left open through a Redis
+            # restart hung). Set at start, they survive every restart of this server.
+            "--notify-keyspace-events", NOTIFY_KEYSPACE_EVENTS,
         ]  # fmt: skip
         self.process = subprocess.Popen(
             args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True

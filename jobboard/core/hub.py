@@ -211,6 +211,9 @@ class Hub:
                     kind = message["type"]
                     if kind == "pmessage":
                         self._fan_out(message)
+                        # While the socket buffer holds messages, reading them never suspends:
+                        # a burst would keep the loop (pages, streams, the dispatcher) waiting.
+                        await asyncio.sleep(0)
                     elif kind == "psubscribe":
                         # Confirmed: from here on every published event reaches us.
                         since, lost_at = lost_at, None

@@ -43,8 +43,9 @@ class Settings:
     sse_heartbeat_seconds: float  # comment lines on idle SSE streams (proxies drop silent ones)
     sse_queue_events: int  # events waiting for one slow SSE client before its stream is closed
     stream_token_ttl_seconds: int  # `?access_token=` of POST /api/v1/stream-tokens
-    # Pages: at most one live frame per this many ms per app process (0 = as fast as they
-    # come; a burst is still sent as one frame). Trades latency for CPU with very big teams.
+    # Pages: at most one live frame per this many ms per app process (0 = each update as it
+    # comes). 20 ms: 50 jobs at 10 updates/s go out as ≤ 50 frames/s, a team's 40 events/s
+    # wait little (docs/BENCHMARKS.md, sessions).
     live_frame_ms: float
 
 
@@ -200,5 +201,5 @@ def get_settings() -> Settings:
         sse_heartbeat_seconds=_number("JOBBOARD_SSE_HEARTBEAT_SECONDS", 15, 0.1, 15),
         sse_queue_events=1000,
         stream_token_ttl_seconds=int(_number("JOBBOARD_STREAM_TOKEN_TTL_SECONDS", 300, 10, 3600)),
-        live_frame_ms=_number("JOBBOARD_LIVE_FRAME_MS", 0, 0, 1000),
+        live_frame_ms=_number("JOBBOARD_LIVE_FRAME_MS", 20, 0, 1000),
     )
