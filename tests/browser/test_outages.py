@@ -193,3 +193,8 @@ def test_redis_down_says_so_and_refuses_new_jobs_in_words(
     # The page opened during the outage never got its data; now it has it.
     expect(late.locator("#header-slot")).to_have_attribute("data-live", "true", timeout=20_000)
     expect(late.locator("#products-table, #products-empty").first).to_be_visible()
+    # The tab left open through the outage starts the same upload now (Reflex's state locks
+    # wait on keyspace notifications, which the restarted server must still send).
+    upload.click("#upload-submit")
+    upload.wait_for_url(re.compile(r".*/tasks"), timeout=30_000)
+    wait_for(lambda: len(_jobs_titled(name)) == 1, 30, "the upload after the outage")
