@@ -53,6 +53,7 @@ ROUTES = {
     "/api/v1/stream-tokens": {"post"},
     "/api/v1/jobs/{job_id}/apply": {"post"},
     "/api/v1/jobs/{job_id}/undo-apply": {"post"},
+    "/api/health": {"get"},
 }
 
 
