@@ -19,6 +19,7 @@ from jobboard.core.format import (
     rate,
     use_locale,
 )
+from tests.utils.aio import run
 
 NBSP, NNBSP = "\xa0", "\u202f"
 
@@ -116,7 +117,7 @@ def test_locale_is_per_context() -> None:
     async def both() -> tuple[list[str], list[str]]:
         return await asyncio.gather(session("cs-CZ"), session("de-DE"))  # type: ignore[return-value]
 
-    czech, german = asyncio.run(both())
+    czech, german = run(both())  # pytest-playwright may hold a loop here
     assert set(czech) == {f"1{NBSP}234"} and set(german) == {"1.234"}
     assert count(1234) == "1,234"
 
