@@ -16,7 +16,7 @@ from jobboard.core.format import number
 from jobboard.state.session import current_user, owner_of
 
 LOG_ROWS = 50
-WATCH_SECONDS = 20.0  # how long the page waits for a queued test or resend to be logged
+WATCH_SECONDS = 60.0  # how long the page waits for a queued test or resend to be logged
 
 
 def _when(value: datetime | None, never: str = "") -> str:
@@ -222,7 +222,7 @@ class WebhooksState(rx.State):
         if sent is None:
             return None
         self.message = "Test event queued; its delivery shows in the log below."
-        return WebhooksState.watch_log(self.deliveries[0].id if self.deliveries else "")
+        return WebhooksState.watch_log(self.deliveries[0].id if self.deliveries else "", sent)
 
     @rx.event
     async def resend(self, delivery_id: str):
@@ -235,7 +235,7 @@ class WebhooksState(rx.State):
             self.error = "That delivery is not in this webhook's log any more."
             return None
         self.message = "Resend queued; the new attempt shows in the log below."
-        return WebhooksState.watch_log(self.deliveries[0].id if self.deliveries else "")
+        return WebhooksState.watch_log(self.deliveries[0].id if self.deliveries else "", sent)
 
     @rx.event
     async def refresh(self) -> None:
@@ -244,8 +244,11 @@ class WebhooksState(rx.State):
             await self._reload(user.id)
 
     @rx.event(background=True)
-    async def watch_log(self, newest: str):
-        """Reload the log until the queued attempt shows (or WATCH_SECONDS pass)."""
+    async def watch_log(self, newest: str, message_id: str = ""):
+        """Reload the log until the queued message's attempt shows (or WATCH_SECONDS pass).
+
+        Other deliveries (the owner's job events) may be logged first: they are shown as they
+        come, and the watch goes on until the one queued here is there."""
         owner = owner_of(self)
         async with self:
             if self.watching:
@@ -262,12 +265,15 @@ class WebhooksState(rx.State):
                 if rows is None:
                     return
                 if rows and rows[0].id != newest:
+                    newest = rows[0].id
                     hooks = await asyncio.to_thread(webhooks.list_webhooks, owner)
                     async with self:
-                        if self.selected == webhook_id:
-                            self.deliveries = [_delivery(r) for r in rows]
-                            self.webhooks = [_row(h) for h in hooks]
-                    return
+                        if self.selected != webhook_id:
+                            return
+                        self.deliveries = [_delivery(r) for r in rows]
+                        self.webhooks = [_row(h) for h in hooks]
+                    if not message_id or any(r.message_id == message_id for r in rows):
+                        return
         finally:
             async with self:
                 self.watching = False
