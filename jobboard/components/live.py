@@ -23,39 +23,39 @@ class LiveFeed(rx.Component):
     frame: rx.Var[dict]
 
 
-class LiveText(rx.Component):
-    """One field of a job's progress ("percentage_text", "step", "counts", "speed", "eta")."""
+class _JobField(rx.Component):
+    """A piece of one job's progress: the frame's entry when newer than the row's `version`."""
 
     library = _LIBRARY
-    tag = "LiveText"
 
     job_id: rx.Var[str]
     version: rx.Var[int]
+
+
+class LiveText(_JobField):
+    """One field of a job's progress ("percentage_text", "step", "counts", "speed", "eta")."""
+
+    tag = "LiveText"
+
     name: rx.Var[str]
     value: rx.Var[str]
 
 
-class LiveProgress(rx.Component):
+class LiveProgress(_JobField):
     """Radix Themes' progress bar at the job's newest percentage."""
 
-    library = _LIBRARY
     tag = "LiveProgress"
 
-    job_id: rx.Var[str]
-    version: rx.Var[int]
     value: rx.Var[float]
     label: rx.Var[str]
     size: rx.Var[str]
 
 
-class LiveTime(rx.Component):
-    """A LocalTime of the job's newest `updated_at`."""
+class LiveTime(_JobField):
+    """A LocalTime of one of the job's newest times (`name`, e.g. "updated_at")."""
 
-    library = _LIBRARY
     tag = "LiveTime"
 
-    job_id: rx.Var[str]
-    version: rx.Var[int]
     name: rx.Var[str]
     value: rx.Var[str]
     fallback: rx.Var[str]

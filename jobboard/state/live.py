@@ -193,6 +193,13 @@ async def dispatch(app: App, batch: list[dict[str, Any]]) -> None:
     """Apply events to every session of their owners connected to this process."""
     per_token: dict[str, tuple[list[type[rx.State]], list[dict[str, Any]]]] = {}
     progress: dict[str, list[dict[str, Any]]] = {}  # owner -> progress-only events
+    checked: dict[str, dict[str, dict[str, type[rx.State]]]] = {}  # owner -> sessions, once
+
+    async def sessions(owner: str) -> dict[str, dict[str, type[rx.State]]]:
+        if owner not in checked:
+            checked[owner] = await _sessions_of(app, owner)
+        return checked[owner]
+
     for event in _newest_per_job(batch):
         owner = event.get("owner_id", "")
         if not _watchers.get(owner):
@@ -200,14 +207,14 @@ async def dispatch(app: App, batch: list[dict[str, Any]]) -> None:
         if _progress_only(owner, event):
             progress.setdefault(owner, []).append(event)
             continue
-        for token, slots in (await _sessions_of(app, owner)).items():
+        for token, slots in (await sessions(owner)).items():
             if slots:
                 per_token.setdefault(token, (list(slots.values()), []))[1].append(event)
     pushes = []
     for owner, events in progress.items():
         # One frame per locale the owner's sessions read numbers in (usually one).
         by_locale: dict[str, list[str]] = {}
-        for token, slots in (await _sessions_of(app, owner)).items():
+        for token, slots in (await sessions(owner)).items():
             if slots:
                 by_locale.setdefault(locale_of(token), []).append(token)
         for tag, tokens in by_locale.items():
