@@ -156,7 +156,7 @@ def _check_uploads(report: ChaosReport, uploads: dict[str, tuple[str, str, int]]
                 .where(Product.owner_id == owner, col(Product.key).startswith(prefix))
             ).one()
             result = job.result_data or {}
-            claimed = int(result.get("imported", 0)) + int(result.get("updated", 0))
+            claimed = sum(int(result.get(k, 0)) for k in ("imported", "updated", "unchanged"))
             if job.status == "completed" and (claimed != rows or written != rows):
                 report.inconsistent.append(
                     f"upload {job_id} completed with {claimed} of {rows} rows reported, "

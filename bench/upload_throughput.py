@@ -161,7 +161,8 @@ def make_csv(path: Path, rows: int, seed: int = 42, prefix: str = "SKU", sentenc
     return len(data)
 
 
-def _wait_done(job_id: str, owner: str, timeout: float) -> dict:
+def _wait_done(job_id: str, owner: str, timeout: float, poll: float = 0.05) -> dict:
+    """The job once it ended; `poll` apart (rates come from its DB timestamps, not this)."""
     from jobboard.core.jobs import get_job
 
     deadline = time.monotonic() + timeout
@@ -169,7 +170,7 @@ def _wait_done(job_id: str, owner: str, timeout: float) -> dict:
         job = get_job(job_id, owner)
         if job and job["status"] in ("completed", "failed", "cancelled"):
             return job
-        time.sleep(0.05)
+        time.sleep(poll)
     raise TimeoutError(f"upload job {job_id} did not finish within {timeout:.0f} s")
 
 
@@ -212,16 +213,20 @@ def run(quick: bool = False, keep: bool = False) -> list[Result]:
     with private_stack(NAME, workers=1, app=False, keep=keep) as (stack, var_dir):
         csv_path = var_dir / "bench.csv"
         size = make_csv(csv_path, rows)
+        # The same SKUs with other titles, prices, …: every row of it changes a product.
+        changed_path = var_dir / "bench-changed.csv"
+        make_csv(changed_path, rows, seed=43)
         log(f"{NAME}: {rows:,}-row CSV, {size / 1e6:.1f} MB")
-        for label, expect in (
-            ("first run, inserts", "imported"),
-            ("second run, updates", "updated"),
+        for label, path, expect in (
+            ("first run, inserts", csv_path, "imported"),
+            ("same file again, unchanged", csv_path, "unchanged"),
+            ("every row changed, updates", changed_path, "updated"),
         ):
             log(f"{NAME}: uploading ({label})")
             meter = CpuMeter(_stack_groups(stack))
             meter.start()
             t0 = time.perf_counter()
-            rate, result = _upload(csv_path, rows, label)
+            rate, result = _upload(path, rows, label)
             wall = time.perf_counter() - t0
             cpu = meter.stop()
             if result.get(expect) != rows:

@@ -9,7 +9,7 @@ from typing import Any
 
 from jobboard.core import jobs
 from jobboard.core.models import Job
-from jobboard.core.products import upsert_products
+from jobboard.core.products import write_products
 from jobboard.core.progress import ProgressReporter
 from jobboard.core.settings import get_settings
 from jobboard.core.skipped import write_skipped
@@ -60,6 +60,8 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
         "total_rows": parsed.total_rows,
         "imported": 0,
         "updated": 0,
+        # Already in the catalog exactly as in the file: left alone (not rewritten).
+        "unchanged": 0,
         "skipped": 0,
         "errors": [],
         "failed_rows": [],
@@ -74,22 +76,25 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
     processed = 0
     committed = 0  # rows up to here are done: written, skipped or left out
     batch: list[ProductRecord] = []
-    written: set[str] = set()  # keys this job has sent to the catalog
+    # What this job did to each key it sent: a key repeated in the file is one product,
+    # counted once, as its strongest outcome (imported > updated > unchanged).
+    outcomes: dict[str, str] = {}
     reasons: dict[int, str] = {}  # skipped row → why, for the skipped-rows CSV
 
     def write_batch() -> None:
         nonlocal committed
-        imported, updated = upsert_products(job.owner_id, batch)
-        # A key repeated in the file (the last row wins) is one product, not an update of
-        # itself: each repeat counts exactly once in `updated` (as an in-batch repeat or as
-        # an existing row), so take it back out.
-        repeats = 0
-        for record in batch:
-            if record.key in written:
-                repeats += 1
-            written.add(record.key)
-        result["imported"] += imported
-        result["updated"] += updated - repeats
+        written = write_products(job.owner_id, batch)
+        for key in {record.key for record in batch}:
+            now = "unchanged" if key not in written else "imported" if written[key] else "updated"
+            before = outcomes.get(key)
+            if before is None:
+                result[now] += 1
+            elif before == "unchanged" and now == "updated":
+                result[before] -= 1  # the file changed it after all, further down
+                result[now] += 1
+            else:
+                continue
+            outcomes[key] = now
         batch.clear()
         committed = processed
 

@@ -23,6 +23,7 @@ from jobboard.core.db import get_engine, session_scope
 from jobboard.core.errors import failure_details, relative_paths
 from jobboard.core.format import DEFAULT_LOCALE, count, use_locale
 from jobboard.core.models import Job, JobStatus, utcnow
+from jobboard.core.outcome import UPLOAD_COUNTS
 from jobboard.core.public import ErrorData, JobPublic, ProgressData
 from jobboard.core.redis import get_redis
 from jobboard.core.settings import get_settings
@@ -347,9 +348,8 @@ def _cancel_summary(progress: dict[str, Any], result: dict[str, Any] | None, uni
     if processed is not None and total:
         text += f": {count(processed)} of {count(total)} {unit} done"
         if result and "imported" in result:
-            text += (
-                f", {count(result['imported'])} products imported, "
-                f"{count(result.get('updated'))} updated"
+            text += f", {count(result['imported'])} products imported" + "".join(
+                f", {count(result[key])} {key}" for key in UPLOAD_COUNTS[1:] if result.get(key)
             )
     return text
 

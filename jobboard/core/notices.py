@@ -8,7 +8,7 @@ from typing import Any
 from jobboard.core.format import count, plural
 from jobboard.core.jobs import KINDS
 from jobboard.core.models import JobStatus
-from jobboard.core.outcome import outcome_of
+from jobboard.core.outcome import UPLOAD_COUNTS, outcome_of
 
 _NOUN = {"product_upload": "Upload"}
 
@@ -57,13 +57,18 @@ def ending_notice(job: dict[str, Any]) -> Notice | None:
         level = "warning" if partial else "success"
         title = f"{noun} finished" + (f" · {outcome.label.split(' · ', 1)[1]}" if partial else "")
         if job["kind"] == "product_upload":
-            # Lead with what happened: a re-import of a known file updates, it imports nothing.
-            imported, updated = result.get("imported", 0), result.get("updated", 0)
-            lead, rest = (
-                ("updated", "imported") if updated and not imported else ("imported", "updated")
-            )
-            body = f"{plural(result.get(lead, 0), 'product')} {lead} from {name}"
-            extra = [f"{count(result[key])} {key}" for key in (rest, "skipped") if result.get(key)]
+            # Lead with what happened: a re-import of a known file updates (or finds nothing
+            # to change), it imports nothing.
+            lead = next((key for key in UPLOAD_COUNTS if result.get(key)), UPLOAD_COUNTS[0])
+            if lead == "unchanged":
+                body = f"{plural(result[lead], 'product')} from {name} already up to date"
+            else:
+                body = f"{plural(result.get(lead, 0), 'product')} {lead} from {name}"
+            extra = [
+                f"{count(result[key])} {key}"
+                for key in (*UPLOAD_COUNTS, "skipped")
+                if key != lead and result.get(key)
+            ]
             if extra:
                 body += f" ({', '.join(extra)})"
             if outcome.skipped:

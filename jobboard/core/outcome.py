@@ -15,6 +15,10 @@ from typing import Any
 from jobboard.core.format import count
 from jobboard.core.models import JobStatus
 
+# What an upload did to the products of its file, in the order a summary names them: new,
+# changed, and found exactly as in the file (left alone). Each product counts once.
+UPLOAD_COUNTS = ("imported", "updated", "unchanged")
+
 # Tones the UI maps to colours (Radix colour schemes): one word per meaning, not per colour.
 TONES = {
     "neutral": "gray",

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -33,7 +33,24 @@ _COLUMNS = ("owner_id", "key", *_UPDATABLE[:-1], "created_at", "updated_at")
 # Rows per SQLite INSERT statement: 14 parameters a row stays under its 32,766.
 _ROWS_PER_STATEMENT = 1000
 _UPDATES = ", ".join(f"{c} = excluded.{c}" for c in _UPDATABLE)
-_ON_CONFLICT = f"ON CONFLICT (owner_id, key) DO UPDATE SET {_UPDATES}"
+_JSON_COLUMNS = ("tags", "options", "variants")
+
+
+def _differs(column: str, dialect: str) -> str:
+    """SQL true when the stored value differs from the incoming one (NULLs compare)."""
+    if dialect == "postgresql" and column in _JSON_COLUMNS:
+        # PostgreSQL's json has no equality; both sides are the text this module wrote.
+        return f"product.{column}::text IS DISTINCT FROM excluded.{column}::text"
+    return f"product.{column} IS DISTINCT FROM excluded.{column}"
+
+
+def _on_conflict(dialect: str) -> str:
+    """Update on a key conflict only when a value changed: an unchanged row is not written
+    at all (no new row version, no index entries, `updated_at` kept), which is most rows of
+    a catalog re-imported every night."""
+    changed = " OR ".join(_differs(c, dialect) for c in _UPDATABLE[:-1])
+    return f"ON CONFLICT (owner_id, key) DO UPDATE SET {_UPDATES} WHERE {changed}"
+
 
 # PostgreSQL: the batch is COPYed into a per-connection scratch table (emptied at every
 # commit), then one INSERT … SELECT upserts it: about three times the rows/s of a
@@ -46,14 +63,15 @@ _PG_COPY = f"COPY product_upsert ({', '.join(_COLUMNS)}) FROM STDIN"
 _PG_UPSERT = (
     f"INSERT INTO product ({', '.join(_COLUMNS)}) "
     f"SELECT {', '.join(_COLUMNS)} FROM product_upsert ORDER BY key "
-    # A freshly inserted row version has no deleting or locking transaction yet.
-    f"{_ON_CONFLICT} RETURNING (xmax = 0)"
+    # Rows written come back (inserted or changed); a freshly inserted row version has no
+    # deleting or locking transaction yet.
+    f"{_on_conflict('postgresql')} RETURNING key, (xmax = 0)"
 )
 
 
 @lru_cache(maxsize=4)
 def _sqlite_upsert_sql(rows: int) -> str:
-    """A multi-row upsert answering, per row, whether it inserted.
+    """A multi-row upsert answering, per row written, its key and whether it inserted.
 
     SQLite has no xmax: an update keeps the row's created_at while an insert stamps both
     timestamps with the same value.
@@ -61,7 +79,7 @@ def _sqlite_upsert_sql(rows: int) -> str:
     values = ", ".join(f"({', '.join('?' for _ in _COLUMNS)})" for _ in range(rows))
     return (
         f"INSERT INTO product ({', '.join(_COLUMNS)}) VALUES {values} "
-        f"{_ON_CONFLICT} RETURNING (created_at = updated_at)"
+        f"{_on_conflict('sqlite')} RETURNING key, (created_at = updated_at)"
     )
 
 
@@ -94,13 +112,22 @@ class ProductData(Protocol):
     variants: list[dict[str, Any]]
 
 
-def upsert_products(owner_id: str, records: Sequence[ProductData]) -> tuple[int, int]:
-    """Insert or update products by (owner, key) in one pass; returns (imported, updated)."""
+class Upserted(NamedTuple):
+    """What one upsert did: products new, changed and found exactly as they were."""
+
+    imported: int
+    updated: int
+    unchanged: int
+
+
+def write_products(owner_id: str, records: Sequence[ProductData]) -> dict[str, bool]:
+    """Insert or update products by (owner, key) in one pass. Returns, for each key written,
+    whether it was inserted (True) or changed (False); a key absent from the answer was
+    already stored with exactly these values and was left alone. The same key twice in
+    `records`: the later row wins."""
     if not records:
-        return 0, 0
-    # The same key twice in one batch: the later row wins and counts as an update.
+        return {}
     by_key = {rec.key: rec for rec in records}
-    repeats = len(records) - len(by_key)
     dialect = get_engine().dialect.name
     stamp = _stamp_processor(dialect)(utcnow())
     # In key order, so two uploads writing the same keys lock them in the same order.
@@ -136,18 +163,26 @@ def upsert_products(owner_id: str, records: Sequence[ProductData]) -> tuple[int,
                     for row in rows:
                         copy.write_row(row)
                 cursor.execute(_PG_UPSERT)
-                flags = [was_inserted for (was_inserted,) in cursor.fetchall()]
+                written = dict(cursor.fetchall())
             else:
-                flags = []
+                written = {}
                 for start in range(0, len(rows), _ROWS_PER_STATEMENT):
                     chunk = rows[start : start + _ROWS_PER_STATEMENT]
                     params = [value for row in chunk for value in row]
                     cursor.execute(_sqlite_upsert_sql(len(chunk)), params)
-                    flags += [was_inserted for (was_inserted,) in cursor.fetchall()]
+                    written.update(cursor.fetchall())
         finally:
             cursor.close()
-    inserted = sum(1 for was_inserted in flags if was_inserted)
-    return inserted, len(by_key) - inserted + repeats
+    return {key: bool(inserted) for key, inserted in written.items()}
+
+
+def upsert_products(owner_id: str, records: Sequence[ProductData]) -> Upserted:
+    """Insert or update products by (owner, key); counts what happened. The same key twice
+    in `records` is one product (the later row wins)."""
+    written = write_products(owner_id, records)
+    imported = sum(1 for inserted in written.values() if inserted)
+    distinct = len({rec.key for rec in records})
+    return Upserted(imported, len(written) - imported, distinct - len(written))
 
 
 def list_products(owner_id: str, *, offset: int = 0, limit: int = 25) -> tuple[list[Product], int]:

@@ -66,7 +66,13 @@ class JobPublic(BaseModel):
     title: str
     status: JobStatus
     progress_data: ProgressData
-    result_data: dict[str, Any] | None = None
+    result_data: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "what the job produced, by kind; an upload's: imported, updated, unchanged "
+            "(already in the catalog as in the file, not rewritten), skipped, errors, …"
+        ),
+    )
     error_data: ErrorData | None = None
     created_at: datetime
     started_at: datetime | None = None

@@ -65,6 +65,7 @@ def result_section() -> rx.Component:
             rx.hstack(
                 count_card("imported", S.imported, "green"),
                 count_card("updated", S.updated, "blue"),
+                count_card("unchanged", S.unchanged, "gray"),
                 count_card("skipped", S.skipped_text, "amber"),
                 spacing="3",
                 wrap="wrap",

@@ -283,6 +283,7 @@ class JobDetailState(rx.State):
     file_format: str = ""
     total_rows: str = "0"
     imported: str = "0"
+    unchanged: str = "0"
     updated: str = "0"
     skipped: int = 0
     skipped_text: str = "0"
@@ -313,6 +314,7 @@ class JobDetailState(rx.State):
         self.total_rows = count(result.get("total_rows"))
         self.imported = count(result.get("imported"))
         self.updated = count(result.get("updated"))
+        self.unchanged = count(result.get("unchanged"))
         self.skipped = int(result.get("skipped") or 0)
         self.skipped_text = count(self.skipped)
         self.row_errors = [

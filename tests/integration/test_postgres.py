@@ -48,7 +48,7 @@ def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 def test_upload_on_postgres(pg_stack: Stack, owner: str, tmp_path: Path) -> None:
     assert get_settings().database_url.startswith("postgresql+psycopg://")
-    for expected in ((3, 0), (0, 3)):
+    for expected in ((3, 0, 0), (0, 0, 3)):
         job = jobs.submit(
             "product_upload",
             owner_id=owner,
@@ -66,7 +66,8 @@ def test_upload_on_postgres(pg_stack: Stack, owner: str, tmp_path: Path) -> None
             "the job on PostgreSQL",
         )
         assert done["status"] == "completed", done["error_data"]
-        assert (done["result_data"]["imported"], done["result_data"]["updated"]) == expected
+        result = done["result_data"]
+        assert (result["imported"], result["updated"], result["unchanged"]) == expected
     products, total = list_products(owner)
     assert total == 3
     assert {p.key for p in products} == {"example-shirt", "example-pants", "example-hat"}

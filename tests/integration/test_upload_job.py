@@ -35,7 +35,7 @@ def finished(job_id: str, owner: str, timeout: float = 30) -> dict[str, Any]:
 
 
 def test_shopify_sample_imports_three_products_then_updates_them(
-    services: Stack, owner: str
+    services: Stack, owner: str, tmp_path: Path
 ) -> None:
     job = finished(submit_file(owner, SHOPIFY_SAMPLE), owner)
     assert job["status"] == "completed", job["error_data"]
@@ -50,9 +50,25 @@ def test_shopify_sample_imports_three_products_then_updates_them(
     assert len(shirt.variants) == 12 and shirt.price == 25.0
     assert sum(len(p.variants) for p in products) == 16
 
+    # The same file again changes nothing: nothing is rewritten, and it says so.
     again = finished(submit_file(owner, SHOPIFY_SAMPLE), owner)
-    assert (again["result_data"]["imported"], again["result_data"]["updated"]) == (0, 3)
+    counts = ("imported", "updated", "unchanged")
+    assert tuple(again["result_data"][k] for k in counts) == (0, 0, 3)
     assert list_products(owner)[1] == 3
+    assert next(p for p in list_products(owner)[0] if p.key == "example-shirt").updated_at == (
+        shirt.updated_at
+    )
+    # One product's price changed in the file: that one is updated, the rest unchanged.
+    changed = tmp_path / "changed.csv"
+    text = SHOPIFY_SAMPLE.read_text(encoding="utf-8")
+    first_hat = next(line for line in text.splitlines() if line.startswith("example-hat,"))
+    assert first_hat.count(",17.99,") == 1  # its variant price
+    changed.write_text(
+        text.replace(first_hat, first_hat.replace(",17.99,", ",1.23,")), encoding="utf-8"
+    )
+    third = finished(submit_file(owner, changed), owner)
+    assert tuple(third["result_data"][k] for k in counts) == (0, 1, 2)
+    assert next(p for p in list_products(owner)[0] if p.key == "example-hat").price == 1.23
 
 
 def test_products_are_scoped_to_their_owner(services: Stack, owner: str) -> None:

@@ -81,6 +81,12 @@ def test_notice_of_a_reimport_leads_with_the_updates() -> None:
     assert notice.body.startswith("31 products updated from shop.csv (9 skipped)")
     mixed = job | {"result_data": {"imported": 2, "updated": 29, "skipped": 0}}
     assert ending_notice(mixed).body.startswith("2 products imported from shop.csv (29 updated)")
+    same = job | {"result_data": {"imported": 0, "updated": 0, "unchanged": 31, "skipped": 9}}
+    assert ending_notice(same).body.startswith(
+        "31 products from shop.csv already up to date (9 skipped)"
+    )
+    some = job | {"result_data": {"imported": 0, "updated": 2, "unchanged": 29, "skipped": 0}}
+    assert ending_notice(some).body.startswith("2 products updated from shop.csv (29 unchanged)")
 
 
 def test_notice_of_an_ai_job_says_what_it_did() -> None:
