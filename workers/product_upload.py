@@ -126,8 +126,10 @@ def import_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
                     progress.update(processed=processed, checkpoint=True)
                     continue
             # A row counts as processed once nothing before it waits to be written: so the
-            # count never runs ahead of the catalog, whatever stops the job.
-            progress.update(processed=committed if batch else processed)
+            # count never runs ahead of the catalog, whatever stops the job. While a batch
+            # fills, the count stays at `committed` (already reported): no call needed.
+            if not batch:
+                progress.update(processed=processed)
         if batch:
             write_batch()
     except FileRejected as exc:
