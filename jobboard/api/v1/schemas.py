@@ -220,7 +220,7 @@ Window = Literal["24h", "7d", "30d"]
 
 
 class StatsPoint(BaseModel):
-    """The jobs that ended within one hour (24 h window) or one UTC day (7 d, 30 d)."""
+    """The jobs that ended within one hour (24 h window) or one day of `tz` (7 d, 30 d)."""
 
     start: datetime
     completed: int
@@ -243,6 +243,7 @@ class KindStats(StatsPoint):
 class Stats(BaseModel):
     window: Window
     bucket: Literal["hour", "day"]
+    tz: str = Field(description="the IANA time zone of the days and times (UTC by default)")
     since: datetime
     until: datetime
     kinds: list[KindStats] = Field(description="the kinds that ended at least one job")
