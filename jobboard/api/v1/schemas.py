@@ -42,7 +42,19 @@ class ProgressData(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     percentage: float = 0.0
-    current_step: str | None = None
+    current_step: str | None = Field(
+        None,
+        description='what the job is doing, in English: "Comparing products 12,664 of 300,617"',
+    )
+    step_template: str | None = Field(
+        None,
+        description="the step with its numbers as `{name}` fields, for clients that write "
+        'them their own way: "Comparing products {done} of {total}"; null for a step '
+        "without numbers",
+    )
+    step_values: dict[str, int | float | str] | None = Field(
+        None, description='the values of those fields: {"done": 12664, "total": 300617}'
+    )
     processed: int | None = None
     total: int | None = None
     estimated_time_remaining: float | None = None
