@@ -16,8 +16,9 @@ Decisions worth knowing:
   embedded, then products compared; rows read, catalog products embedded, rows matched),
   with ``unit`` naming it; the ``percentage`` (and so the ETA) models the whole job, steps
   weighted by their expected cost, and only moves forward. Step texts carry the numbers
-  ("Embedding products 512 of 1,200") and change at most every ``STEP_EVERY`` seconds,
-  since each new step text is published at once.
+  ("Embedding products 512 of 1,200"), as templates with values so that every page writes
+  them in its viewer's locale (``jobboard.core.steps``), and change at most every
+  ``STEP_EVERY`` seconds, since each new step text is published at once.
 * **find_duplicates** finds pairs with a blocked, upper-triangle matrix product (a few
   hundred rows at a time, so 50,000 products need ~100 MB at most) and joins them into
   groups with a vectorised union-find. Products with the same normalised title or the
@@ -99,23 +100,26 @@ def auto_match(job_id: str) -> dict[str, Any]:
 
 
 class _Steps:
-    """Progress with step texts that carry numbers, sent at most every STEP_EVERY seconds."""
+    """Progress with step texts that carry numbers, sent at most every STEP_EVERY seconds.
+
+    A step with numbers is a template and its values ("Embedding {n} products", {"n": 617}):
+    the pages write the numbers in their viewer's locale (`jobboard.core.steps`)."""
 
     def __init__(self, progress: ProgressReporter) -> None:
         self.progress = progress
         self._last = float("-inf")
 
-    def phase(self, step: str, **values: Any) -> None:
+    def phase(self, step: str, step_values: dict[str, Any] | None = None, **values: Any) -> None:
         """A new phase: its step text goes out at once."""
-        self.progress.update(step=step, **values)
+        self.progress.update(step=step, step_values=step_values, **values)
         self._last = time.monotonic()
 
-    def tick(self, step: Callable[[], str], **values: Any) -> None:
+    def tick(self, step: str, step_values: dict[str, Any], **values: Any) -> None:
         """Running numbers: always record them, refresh the step text now and then."""
         now = time.monotonic()
         if now - self._last >= STEP_EVERY:
             self._last = now
-            self.progress.update(step=step(), **values)
+            self.progress.update(step=step, step_values=step_values, **values)
         else:
             self.progress.update(**values)
 
@@ -185,13 +189,14 @@ def _embed_with_progress(
     texts: Sequence[str], steps: _Steps, label: str, window: tuple[float, float]
 ) -> np.ndarray:
     """Embed, reporting "<label> 512 of 1,200" with processed/total in the step's own unit
-    and the whole job's percentage moving across `window`."""
+    and the whole job's percentage moving across `window`. `label` is a plain text."""
     count = len(texts)
     start, end = window
 
     def on_batch(done: int, _: int) -> None:
         steps.tick(
-            lambda: f"{label} {_n(done)} of {_n(count)}",
+            f"{label} {{done}} of {{total}}",
+            {"done": done, "total": count},
             processed=done,
             percentage=start + (end - start) * done / max(1, count),
         )
@@ -347,7 +352,9 @@ def _find_duplicates(job: Job, progress: ProgressReporter) -> dict[str, Any]:
     # Each step counts in its own unit (products embedded, then products compared); the
     # percentage and the ETA model the whole job, steps weighted by their expected cost.
     embedded = 95.0 * _embed_share(n)
-    steps.phase(f"Embedding {_n(n)} products", processed=0, total=n, percentage=0, unit="products")
+    steps.phase(
+        "Embedding {n} products", {"n": n}, processed=0, total=n, percentage=0, unit="products"
+    )
     vectors = _embed_with_progress(
         [identity_text(p.title) for p in products], steps, "Embedding products", (0, embedded)
     )
@@ -356,7 +363,8 @@ def _find_duplicates(job: Job, progress: ProgressReporter) -> dict[str, Any]:
     def on_block(fraction: float) -> None:
         done = round(fraction * n)
         steps.tick(
-            lambda: f"Comparing products {_n(done)} of {_n(n)}",
+            "Comparing products {done} of {total}",
+            {"done": done, "total": n},
             processed=done,
             percentage=embedded + (95.0 - embedded) * fraction,
         )
@@ -445,7 +453,9 @@ def _auto_categorize(job: Job, progress: ProgressReporter) -> dict[str, Any]:
     n = len(products)
     _load_model(steps)
     category_vectors = embeddings.embed(categories)
-    steps.phase(f"Embedding {_n(n)} products", processed=0, total=n, percentage=0, unit="products")
+    steps.phase(
+        "Embedding {n} products", {"n": n}, processed=0, total=n, percentage=0, unit="products"
+    )
     vectors = _embed_with_progress(
         [embeddings.product_text(p) for p in products], steps, "Embedding products", (0, 95.0)
     )
@@ -619,7 +629,8 @@ def _auto_match(job: Job, progress: ProgressReporter) -> dict[str, Any]:
         # Embedding cost is per text: the catalog's share against the pending rows'.
         split = 5.0 + 90.0 * c / (c + p)
         steps.phase(
-            f"Embedding the catalog ({_n(c)} products)",
+            "Embedding the catalog ({n} products)",
+            {"n": c},
             processed=0,
             total=c,
             unit="products",
@@ -627,7 +638,7 @@ def _auto_match(job: Job, progress: ProgressReporter) -> dict[str, Any]:
         catalog_vectors = _embed_with_progress(
             [identity_text(x.title) for x in catalog], steps, "Embedding the catalog", (5.0, split)
         )
-        steps.phase(f"Matching {_n(p)} rows by title", processed=0, total=p, unit="rows")
+        steps.phase("Matching {n} rows by title", {"n": p}, processed=0, total=p, unit="rows")
         row_vectors = _embed_with_progress(
             [identity_text(x.title) for x in pending], steps, "Matching rows", (split, 95.0)
         )

@@ -38,6 +38,10 @@ EXPECTED_TOKENS = 180  # a 60–120 word answer; only for the progress bar withi
 MAX_INSTRUCTIONS = 2000
 MAX_CURRENT_DESCRIPTION = 1500
 IDLE_TICK = 1.0  # while the provider is quiet, report this often (a cancel is seen there)
+# Step templates (`jobboard.core.steps`): "Writing description 3 of 20: Linen Shirt", and
+# while the provider asks to wait "… — AI provider busy (429), retrying in 5 s (attempt 2 of 4)".
+WRITING = "Writing description {n} of {total}: {title}"
+RETRYING = " — AI provider {reason}, retrying in {delay} s (attempt {attempt} of {attempts})"
 
 SYSTEM_PROMPT = (
     "You write product descriptions for an online shop. Write a concise, factual "
@@ -82,14 +86,15 @@ def describe_products(job: Job, progress: ProgressReporter) -> dict[str, Any]:
     try:
         with ChatClient(config) as client:
             for n, product in enumerate(products):
-                step = f"Writing description {n + 1} of {total}: {_short(product.title)}"
+                # The numbers as values: pages write them in their viewer's locale.
+                values = {"n": n + 1, "total": total, "title": _short(product.title)}
                 progress.update(
-                    step=step, processed=n, total=total, percentage=n * 100 / total,
-                    tokens=tokens_done,
+                    step=WRITING, step_values=values, processed=n, total=total,
+                    percentage=n * 100 / total, tokens=tokens_done,
                 )  # fmt: skip
                 try:
                     text, end, chunks = _describe_one(
-                        client, product, instructions, progress, step, n, total, tokens_done
+                        client, product, instructions, progress, values, n, total, tokens_done
                     )
                 except ProviderError as exc:
                     result["failed"].append(_failure(product, str(exc), exc.transient))
@@ -131,7 +136,7 @@ def _describe_one(
     product: Product,
     instructions: str,
     progress: ProgressReporter,
-    step: str,
+    step_values: dict[str, Any],
     done: int,
     total: int,
     tokens_done: int,
@@ -148,8 +153,14 @@ def _describe_one(
             elif isinstance(item, RetryNotice):
                 retrying = True
                 progress.update(
-                    step=f"{step} — AI provider {item.reason}, retrying in {item.delay:.0f} s "
-                    f"(attempt {item.attempt + 1} of {item.max_attempts})"
+                    step=WRITING + RETRYING,
+                    step_values=step_values
+                    | {
+                        "reason": item.reason,
+                        "delay": round(item.delay),
+                        "attempt": item.attempt + 1,
+                        "attempts": item.max_attempts,
+                    },
                 )
             elif isinstance(item, StreamEnd):
                 end = item
@@ -157,7 +168,8 @@ def _describe_one(
                 parts.append(item)
                 fraction = min(0.95, len(parts) / EXPECTED_TOKENS)
                 progress.update(
-                    step=step if retrying else None,
+                    step=WRITING if retrying else None,
+                    step_values=step_values if retrying else None,
                     percentage=(done + fraction) * 100 / total,
                     tokens=tokens_done + len(parts),
                 )

@@ -1,6 +1,7 @@
 """Plain-words formatting of counts, sizes, durations and prices: the one formatter that
 pages, toasts, notifications and messages share (times are formatted in the browser, in the
-user's zone and locale: see `components/time.py`).
+user's zone and locale: see `components/time.py`; only chart labels the server builds use
+`short_date` and `clock`, on times already in the user's zone: `known_zone`).
 
 Numbers follow the locale of the current context (`use_locale`): a Reflex session sets its
 browser's locale around everything it formats (`jobboard.state.locale`); workers, the REST API
@@ -12,11 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import re
+import zoneinfo
 from collections.abc import Iterator
 from contextvars import ContextVar, Token
+from datetime import date, datetime
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_skeleton, format_time
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
 MB = 1024 * 1024
@@ -28,6 +32,11 @@ _TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}")
 # An Accept-Language header longer than this is not a browser's.
 _MAX_HEADER = 512
 _MAX_TAGS = 12
+
+# IANA zone names ("Europe/Prague", "America/Argentina/Buenos_Aires", "Etc/GMT+5"): what
+# browsers report. Checked before the zone database is asked, which reads files by name.
+_ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,2}")
+_MAX_ZONE = 64
 
 _current: ContextVar[str] = ContextVar("jobboard_locale", default=DEFAULT_LOCALE)
 
@@ -173,3 +182,38 @@ def human_seconds(seconds: float | None) -> str:
         return f"{minutes} min {sec:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{count(hours)} h {minutes:02d} min"
+
+
+def _locale() -> Locale:
+    return _parse(_current.get()) or _parse(DEFAULT_LOCALE)  # type: ignore[return-value]
+
+
+def short_date(day: date) -> str:
+    """A day without its year, as the locale writes it: "11/26" (cs: "26. 11.")."""
+    return format_skeleton("Md", day, locale=_locale())
+
+
+def clock(when: datetime) -> str:
+    """The time of day on `when`'s own clock (its zone), as the locale writes it: "2:00 PM"
+    (cs: "14:00")."""
+    return format_time(when, "short", locale=_locale())
+
+
+@lru_cache(maxsize=1)
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def known_zone(name: object) -> zoneinfo.ZoneInfo | None:
+    """The IANA time zone `name` ("Europe/Prague"), or None when it names none we know.
+
+    Only names of the zone database pass: nothing else reaches the file lookup (a name is a
+    path under the database's folder). The first call lists the database (a few ms)."""
+    if not isinstance(name, str) or len(name) > _MAX_ZONE or not _ZONE.fullmatch(name):
+        return None
+    if name not in _zone_names():
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return None

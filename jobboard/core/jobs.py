@@ -18,7 +18,7 @@ from rq.timeouts import JobTimeoutException
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from jobboard.core import events, joblist, metrics, stats
+from jobboard.core import events, joblist, metrics, stats, steps
 from jobboard.core.db import get_engine, session_scope
 from jobboard.core.errors import failure_details, relative_paths
 from jobboard.core.format import DEFAULT_LOCALE, count, use_locale
@@ -227,10 +227,9 @@ def start(job_id: str) -> Job | None:
 
 
 def complete(job_id: str, result: dict[str, Any], progress: dict[str, Any]) -> Job | None:
-    progress = progress | {
+    progress = steps.at_step(progress, "Completed") | {
         "percentage": 100,
         "estimated_time_remaining": 0,
-        "current_step": "Completed",
     }
     return _transition(job_id, JobStatus.COMPLETED, result_data=result, progress_data=progress)
 
@@ -256,10 +255,7 @@ def fail(
     if progress is None:  # failed from outside the job (watchdog, pool): its last known pace
         progress = _latest_progress(job_id)
     if progress is not None:
-        values["progress_data"] = progress | {
-            "estimated_time_remaining": None,
-            "current_step": failed_step(progress.get("current_step")),
-        }
+        values["progress_data"] = failed_progress(progress) | {"estimated_time_remaining": None}
     if result is not None:
         values["result_data"] = result
     return _transition(job_id, JobStatus.FAILED, **values)
@@ -271,6 +267,16 @@ def failed_step(step: str | None) -> str:
     if not step or step in ("Starting", "Waiting in queue", "Failed") or step.startswith("Failed"):
         return "Failed before it started" if step == "Waiting in queue" else "Failed"
     return f"Failed while {step[0].lower()}{step[1:]}"
+
+
+def failed_progress(progress: dict[str, Any]) -> dict[str, Any]:
+    """`progress` at the step that says what failed. A step with numbers keeps them as
+    values ("Failed while comparing products {done} of {total}"), so pages still write them
+    in their viewer's locale."""
+    template, values = progress.get(steps.TEMPLATE), progress.get(steps.VALUES)
+    if isinstance(template, str) and isinstance(values, dict) and steps.render(template, values):
+        return steps.at_step(progress, failed_step(template), values)
+    return steps.at_step(progress, failed_step(progress.get("current_step")))
 
 
 WORKER_LOST = "the worker stopped unexpectedly"
@@ -365,7 +371,7 @@ def cancel(job_id: str, owner_id: str) -> str:
             job_id,
             JobStatus.CANCELLED,
             error_data={"message": "cancelled before it started", "details": None},
-            progress_data=dict(job.progress_data) | {"current_step": "Cancelled"},
+            progress_data=steps.at_step(job.progress_data or {}, "Cancelled"),
         )
         if done is not None:
             _remove_from_queue(job)
@@ -410,8 +416,7 @@ def force_stop(job_id: str) -> None:
                 + " (stopped)",
                 "details": None,
             },
-            progress_data=progress
-            | {"current_step": "Cancelled", "estimated_time_remaining": None},
+            progress_data=steps.at_step(progress, "Cancelled") | {"estimated_time_remaining": None},
         )
 
 
@@ -425,8 +430,7 @@ def on_rq_stopped(rq_job: Any, connection: Any) -> None:
             rq_job.id,
             JobStatus.CANCELLED,
             error_data={"message": "cancelled (stopped by the worker)", "details": None},
-            progress_data=progress
-            | {"current_step": "Cancelled", "estimated_time_remaining": None},
+            progress_data=steps.at_step(progress, "Cancelled") | {"estimated_time_remaining": None},
         )
 
 
@@ -524,8 +528,7 @@ def run(job_id: str, handler: Callable[[Job, ProgressReporter], dict[str, Any]])
                 "message": cancel_summary(progress, partial, KINDS[job.kind].unit),
                 "details": None,
             },
-            progress_data=progress
-            | {"current_step": "Cancelled", "estimated_time_remaining": None},
+            progress_data=steps.at_step(progress, "Cancelled") | {"estimated_time_remaining": None},
             result_data=partial,
         )
         return partial or {}
@@ -710,8 +713,7 @@ def add_queue_positions(public_jobs: list[dict[str, Any]]) -> None:
             # Everyone ahead, plus the jobs running now (half done on average).
             wait = (position + 0.5) * typical[spec.name] / workers[spec.name]
             text += f", starts in about {human_seconds(wait)}"
-        job["progress_data"] = dict(job["progress_data"]) | {
-            "current_step": text,
+        job["progress_data"] = steps.at_step(job["progress_data"], text) | {
             "queue_position": position + 1,
         }
 

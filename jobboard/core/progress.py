@@ -19,7 +19,7 @@ import redis
 from sqlalchemy import update
 from sqlmodel import col
 
-from jobboard.core import events, jobs
+from jobboard.core import events, jobs, steps
 from jobboard.core.db import session_scope
 from jobboard.core.jobs import JobCancelled, alive_key, cancel_key, to_public, typical_rate
 from jobboard.core.models import Job, JobStatus
@@ -53,6 +53,10 @@ class ProgressReporter:
         self._processed: int | None = None
         self._total: int | None = None
         self._step: str = (job.progress_data or {}).get("current_step", "")
+        # A step with numbers: its template and values, for pages in other locales. One
+        # tuple, so the trailing timer's thread never reads one step's template with
+        # another's values.
+        self._step_parts: tuple[str, dict[str, Any]] | None = None
         self._percentage: float | None = None
         self._extra: dict[str, Any] = {}
         self._started = time.monotonic()
@@ -95,6 +99,7 @@ class ProgressReporter:
         step: str | None = None,
         percentage: float | None = None,
         checkpoint: bool = False,
+        step_values: dict[str, Any] | None = None,
         **extra: Any,
     ) -> None:
         """Record progress; cheap enough to call for every row.
@@ -102,8 +107,13 @@ class ProgressReporter:
         Counts never go backwards within a step: `processed` keeps its high-water mark
         unless the step or the total changes (a new unit). `checkpoint=True` sends the
         values at once (e.g. right after a batch was committed), so what a kill leaves
-        behind agrees with what was written.
+        behind agrees with what was written. A step with numbers is a template and its
+        `step_values` ("Comparing products {done} of {total}"; see `jobboard.core.steps`),
+        so each page writes the numbers in its viewer's locale.
         """
+        template: str | None = None
+        if step is not None and step_values and steps.has_fields(step):
+            template, step = step, steps.english(step, step_values)
         step_changed = step is not None and step != self._step
         # A multi-step job counts each step in its own unit: a new total, a new unit or a
         # new step starting from 0 begins a new count; otherwise counts only go up.
@@ -124,8 +134,9 @@ class ProgressReporter:
             self._percentage = max(self._percentage or 0.0, percentage)
         if extra:
             self._extra.update(extra)
-        if step_changed:
-            self._step = step  # type: ignore[assignment]
+        if step is not None:
+            self._step = step
+            self._step_parts = (template, dict(step_values or {})) if template else None
         now = time.monotonic()
         if self.cancelled:
             self._pending = True  # close() reports these last values with the cancellation
@@ -185,6 +196,8 @@ class ProgressReporter:
             # The job models its whole run as one percentage (steps weighted by their
             # expected cost): the ETA follows that, not the current step's count.
             data["estimated_time_remaining"] = self._overall_eta(now, self._percentage)
+        if (parts := self._step_parts) is not None:
+            data[steps.TEMPLATE], data[steps.VALUES] = parts
         if self._extra:
             data.update(self._extra)
         return data

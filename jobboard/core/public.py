@@ -18,7 +18,8 @@ from jobboard.core.outcome import outcome_of
 
 
 class ProgressData(BaseModel):
-    """How far a job is. Kinds add their own fields (`queue_position`, `elapsed`, `tokens`…)."""
+    """How far a job is. Kinds add their own fields (`queue_position`, `elapsed`, `tokens`…);
+    a step with numbers adds `step_template` and `step_values` (`jobboard.core.steps`)."""
 
     model_config = ConfigDict(extra="allow")
 

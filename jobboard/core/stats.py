@@ -6,7 +6,8 @@ The rollup row of a job's hour is bumped in the same transaction that ends the j
 table and questions about the last 24 h / 7 days / 30 days read at most a few thousand small
 rows instead of scanning every job. Jobs deleted by retention stay counted here.
 
-Hours are whole hours since the Unix epoch, in UTC; days are UTC days.
+Hours are whole hours since the Unix epoch (UTC). A summary's days are the days of the
+reader's time zone (UTC unless given), so a day is 23 or 25 hours long across a DST change.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import time as clock_time
 from typing import Any
 
 from sqlalchemy import (
@@ -26,6 +28,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    case,
     delete,
     func,
     select,
@@ -218,36 +221,76 @@ class Slot:
         }
 
 
-def window_slots(window: str, now: datetime | None = None) -> tuple[str, list[datetime], int]:
-    """The bucket unit, the start of every slot (oldest first) and the first hour counted."""
+def _hour_start(hour: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(hours=hour)
+
+
+def zone_name(zone: tzinfo) -> str:
+    """The IANA name of a zone ("Europe/Prague"); "UTC" for datetime's own UTC."""
+    return getattr(zone, "key", None) or str(zone)
+
+
+def window_slots(
+    window: str, now: datetime | None = None, tz: tzinfo | None = None
+) -> tuple[str, list[datetime], list[int]]:
+    """The bucket unit, the edges of the slots (oldest first, one more than there are slots,
+    in `tz`) and the same edges in epoch hours: slot i counts the rollup's hours h with
+    `bounds[i] <= h < bounds[i + 1]`.
+
+    Hour slots are the last 24 epoch hours, shown on the zone's clock (14:30 in India). Day
+    slots are the zone's calendar days, today last: each starts at the epoch hour of its
+    local midnight, so a day across a DST change has 23 or 25 hours. Where the offset is not
+    a whole number of hours (India's +05:30) midnight falls inside an epoch hour; the rollup
+    cannot split that hour, so it is counted with the day that starts in it.
+    """
     count, unit = WINDOWS[window]
-    hour = epoch_hour(now or utcnow())
-    step = 1 if unit == "hour" else 24
-    last = hour if unit == "hour" else hour - hour % 24
-    starts = [last - step * i for i in range(count - 1, -1, -1)]
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    return unit, [epoch + timedelta(hours=h) for h in starts], starts[0]
+    zone = tz or UTC
+    now = _aware(now or utcnow())
+    if unit == "hour":
+        last = epoch_hour(now)
+        bounds = list(range(last - count + 1, last + 2))
+        return unit, [_hour_start(h).astimezone(zone) for h in bounds], bounds
+    today = now.astimezone(zone).date()
+    # Midnights of the first day … of tomorrow (the end of today). Where a DST change skips
+    # midnight (Chile), `fold=0` reads it on the old offset: the instant the day starts.
+    edges = [
+        datetime.combine(today - timedelta(days=back), clock_time(), tzinfo=zone)
+        for back in range(count - 1, -2, -1)
+    ]
+    return unit, edges, [epoch_hour(edge) for edge in edges]  # the hour holding each midnight
 
 
 def summary(
-    owner_id: str, window: str, *, kind: str | None = None, now: datetime | None = None
+    owner_id: str,
+    window: str,
+    *,
+    kind: str | None = None,
+    now: datetime | None = None,
+    tz: tzinfo | None = None,
 ) -> dict[str, Any]:
     """The owner's history over `window` ("24h", "7d" or "30d"): per kind that ended any job,
-    totals, failure rate, p50/p95 duration and a series per hour (24 h) or per day."""
+    totals, failure rate, p50/p95 duration and a series per hour (24 h) or per day, the days
+    and the slots' `start` in the time zone `tz` (UTC when None; the answer's `tz` names it)."""
     if window not in WINDOWS:
         raise ValueError(f"unknown window {window!r}")
-    unit, starts, first_hour = window_slots(window, now)
-    step = 1 if unit == "hour" else 24
-    last_hour = first_hour + step * len(starts)  # rows of a clock ahead of ours stay out
+    unit, edges, bounds = window_slots(window, now, tz)
+    starts = edges[:-1]
     conditions = [
         job_stat.c.owner_id == owner_id,
-        job_stat.c.hour >= first_hour,
-        job_stat.c.hour < last_hour,
+        job_stat.c.hour >= bounds[0],
+        job_stat.c.hour < bounds[-1],  # rows of a clock ahead of ours stay out
     ]
     if kind:
         conditions.append(job_stat.c.kind == kind)
-    # The database adds up the hours of each slot: at most 6 kinds x 30 days come back.
-    slot = ((job_stat.c.hour - first_hour) // step).label("slot")  # integer division
+    # The database adds up the hours of each slot: at most 6 kinds x 30 days come back. A day
+    # slot is found by its bounds (days differ in length across DST changes).
+    if unit == "hour":
+        slot = (job_stat.c.hour - bounds[0]).label("slot")
+    else:
+        slot = case(
+            *((job_stat.c.hour < bound, index) for index, bound in enumerate(bounds[1:-1])),
+            else_=len(starts) - 1,
+        ).label("slot")
     sums = [func.sum(job_stat.c[name]).label(name) for name in (*OUTCOMES, *BUCKETS)]
     query = select(job_stat.c.kind, slot, *sums).where(*conditions).group_by(job_stat.c.kind, slot)
     with session_scope() as session:
@@ -267,8 +310,9 @@ def summary(
     return {
         "window": window,
         "bucket": unit,
+        "tz": zone_name(tz or UTC),
         "since": starts[0],
-        "until": starts[-1] + timedelta(hours=step),
+        "until": edges[-1],
         "kinds": kinds,
     }
 

@@ -6,6 +6,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
+from jobboard.core import steps
 from jobboard.core.format import human_seconds, progress_counts, rate
 from jobboard.core.jobs import KINDS
 from jobboard.core.models import JobStatus
@@ -79,7 +80,8 @@ def job_row(job: dict[str, Any]) -> JobRow:
         active=active,
         percentage=percentage,
         percentage_text=f"{percentage:.0f} %",
-        step=progress.get("current_step") or "",
+        # Its numbers in this context's locale when the step has them as values.
+        step=steps.shown(progress),
         counts=f"{progress_counts(processed, total)} {unit}" if total is not None else "",
         speed=rate(speed, unit) if status == JobStatus.PROCESSING else "",
         eta=(

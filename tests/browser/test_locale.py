@@ -1,6 +1,6 @@
 """Numbers in the user's locale: a Czech browser sees "1 234" and "1 234,50" in Tasks rows, the
-job page, Products, toasts and OS notifications; an en-US browser sees "1,234" and "1,234.50";
-the API keeps raw numbers and its stored texts in the neutral en-US form."""
+job page, Products, toasts, OS notifications and a job's step; an en-US browser sees "1,234"
+and "1,234.50"; the API keeps raw numbers and its stored texts in the neutral en-US form."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from jobboard.core import jobs
+from jobboard.core.db import session_scope
+from jobboard.core.models import Job
+from jobboard.core.progress import ProgressReporter
 from tests.conftest import Account, wait_for
 from tests.utils.browser import (
     RECORD_NOTIFICATIONS,
@@ -29,6 +32,7 @@ ROWS = 1234
 # Czech groups digits with a no-break space (CLDR: U+00A0); some locales use the narrow one.
 CS_COUNT = "1[\u00a0\u202f]234"
 CS_PRICE = "1[\u00a0\u202f]234,50"
+CS_SEP = "[\u00a0\u202f]"
 
 
 def locale_csv(path: Path, prefix: str) -> Path:
@@ -115,4 +119,60 @@ def test_an_unusable_language_header_reads_as_english(
     page = ctx.new_page()
     page.goto(f"{app_url}/tasks/{job_id}")
     expect(page.locator("[data-count=imported]")).to_have_text("imported 1,234")
+    ctx.close()
+
+
+def test_a_step_with_numbers_reads_in_the_viewers_locale(
+    browser: Browser, app_url: str, browser_account: Account
+) -> None:
+    """A running step "Comparing products 12,664 of 300,617" (the worker's own reporter,
+    driven from here) on the Tasks row, the header's active-jobs panel and the job page:
+    Czech numbers for a Czech browser, live and read afresh, and after the job failed at that
+    step; English for an English one; the API's text stays English."""
+    job = Job(id=f"steps-{uuid.uuid4().hex[:10]}", owner_id=browser_owner(),
+              kind="find_duplicates", title="step numbers")  # fmt: skip
+    with session_scope() as session:
+        session.add(job)  # on no queue: this test reports its progress
+    started = jobs.start(job.id)
+    assert started is not None
+    reporter = ProgressReporter(started, interval=0, db_interval=0)
+    template = "Comparing products {done} of {total}"
+    cs_step = re.compile(rf"^Comparing products 12{CS_SEP}664 of 300{CS_SEP}617$")
+    ctx = signed_in_context(
+        browser, app_url, browser_account.user, locale="cs-CZ", timezone_id="Europe/Prague",
+        viewport={"width": 1280, "height": 900},
+    )  # fmt: skip
+    try:
+        page = open_live(ctx.new_page(), f"{app_url}/tasks")
+        row = page.locator(f'[data-job-id="{job.id}"]')
+        expect(row).to_be_visible()
+        for done in (1000, 12664):  # the first as a row update, the next as a live frame
+            reporter.update(
+                step=template, step_values={"done": done, "total": 300617},
+                processed=done, total=300617, unit="products",
+            )  # fmt: skip
+        expect(row.locator("[data-field=step]")).to_have_text(cs_step)
+        indicator = page.locator("#active-jobs-indicator")
+        expect(indicator).to_have_attribute("data-count", re.compile("[1-9]"))
+        indicator.click()
+        panel = page.locator(f'#active-jobs-panel [data-job-id="{job.id}"]')
+        expect(panel.locator("[data-field=step]")).to_have_text(cs_step)
+        page.goto(f"{app_url}/tasks/{job.id}")
+        expect(page.locator("#job-progress [data-field=step]")).to_have_text(cs_step)
+
+        en = signed_in_context(browser, app_url, browser_account.user, locale="en-US")
+        en_page = en.new_page()
+        en_page.goto(f"{app_url}/tasks/{job.id}")
+        expect(en_page.locator("#job-progress [data-field=step]")).to_have_text(
+            "Comparing products 12,664 of 300,617"
+        )
+        en.close()
+        api = jobs.get_job(job.id, browser_owner())["progress_data"]
+        assert api["current_step"] == "Comparing products 12,664 of 300,617"
+    finally:
+        jobs.fail(job.id, "stopped by the test", progress=reporter.close())
+    # Ended at that step: the words say so, the numbers are still the viewer's.
+    expect(page.locator("#job-progress [data-field=step]")).to_have_text(
+        re.compile(rf"^Failed while comparing products 12{CS_SEP}664 of 300{CS_SEP}617$")
+    )
     ctx.close()

@@ -49,3 +49,33 @@ def test_the_whole_jobs_percentage_never_goes_back_and_drives_the_eta(
     assert data["estimated_time_remaining"] is not None
     assert data["estimated_time_remaining"] >= data["elapsed"] * 70 / 30 * 0.5
     reporter.close()
+
+
+def test_a_step_with_numbers_is_published_with_its_values(services: Stack, owner: str) -> None:
+    """The reporter stores the English text and the template with its values; a plain step
+    after it drops them; a failure at such a step keeps them ("Failed while …")."""
+    job = _running_job(owner)
+    reporter = ProgressReporter(job, interval=0, db_interval=0)
+    reporter.update(
+        step="Comparing products {done} of {total}",
+        step_values={"done": 12664, "total": 300617},
+        processed=12664,
+        total=300617,
+    )
+    data = reporter.progress_data
+    assert data["current_step"] == "Comparing products 12,664 of 300,617"
+    assert data["step_template"] == "Comparing products {done} of {total}"
+    assert data["step_values"] == {"done": 12664, "total": 300617}
+    live = jobs.get_job(job.id, owner)["progress_data"]  # what pages and the API read
+    assert live["step_values"] == {"done": 12664, "total": 300617}
+    reporter.update(step="Grouping duplicates")
+    assert "step_template" not in reporter.progress_data
+    reporter.update(
+        step="Comparing products {done} of {total}", step_values={"done": 5, "total": 9}
+    )
+    progress = reporter.close()
+    failed = jobs.fail(job.id, "broken on purpose", progress=progress)
+    assert failed is not None
+    stored = jobs.get_job(job.id, owner)["progress_data"]
+    assert stored["current_step"] == "Failed while comparing products 5 of 9"
+    assert stored["step_template"] == "Failed while comparing products {done} of {total}"

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -307,6 +308,16 @@ def test_stats_route_shows_only_the_callers_jobs(
         {"kind": "product_upload'; DROP TABLE job_stat; --"},
         {"kind": ""},
         {"window": ["24h", "7d"]},
+        {"tz": "../../etc/passwd"},
+        {"tz": "/etc/localtime"},
+        {"tz": "Europe/../../etc/passwd"},
+        {"tz": "Europe/Nowhere"},
+        {"tz": "zone.tab"},
+        {"tz": "Europe/Prague\x00"},
+        {"tz": "Europe/Prague'; DROP TABLE job_stat; --"},
+        {"tz": "<script>alert(1)</script>"},
+        {"tz": ""},
+        {"tz": "x" * 5000},
     ],
 )
 def test_stats_route_refuses_hostile_parameters(
@@ -319,6 +330,48 @@ def test_stats_route_refuses_hostile_parameters(
     assert got.status_code == 422, got.text
     detail = got.json()["detail"]
     assert isinstance(detail, str) and "Traceback" not in detail and "/work/" not in detail
+    if "tz" in params:  # says what a zone must be, and does not echo what it got
+        assert "tz" in detail and (not params["tz"] or params["tz"] not in detail)
+        if len(params["tz"]) <= 64:
+            assert "IANA time zone name" in detail
+
+
+def test_stats_route_in_a_time_zone(
+    admin: accounts.User, client: Callable[[str | None], httpx.Client]
+) -> None:
+    """`tz` moves the days to the zone's midnights; the answer names the zone it used."""
+    as_alice = client(_token(alice := _user()))
+    # Ended at 23:30 UTC yesterday: 00:30 or 01:30 the next day in Prague.
+    late = datetime.combine(utcnow().date(), datetime.min.time(), UTC) - timedelta(minutes=30)
+    stats.add_rows(
+        [{"owner_id": alice.id, "hour": stats.epoch_hour(late), "kind": "export_catalog",
+          "completed": 3}]
+    )  # fmt: skip
+
+    def days(body: dict[str, Any]) -> dict[Any, int]:
+        return {
+            datetime.fromisoformat(p["start"]).date(): p["completed"]
+            for p in body["kinds"][0]["series"]
+        }
+
+    utc = as_alice.get("/api/v1/stats", params={"window": "7d"}).json()
+    assert utc["tz"] == "UTC" and datetime.fromisoformat(utc["since"]).utcoffset() == timedelta()
+    got = as_alice.get("/api/v1/stats", params={"window": "7d", "tz": "Europe/Prague"})
+    assert got.status_code == 200, got.text
+    prague = got.json()
+    assert prague["tz"] == "Europe/Prague" and prague["bucket"] == "day"
+    since = datetime.fromisoformat(prague["since"])
+    assert (since.hour, since.minute) == (0, 0)
+    assert since.utcoffset() in (timedelta(hours=1), timedelta(hours=2))
+    local_day = late.astimezone(ZoneInfo("Europe/Prague")).date()
+    assert local_day != late.date()
+    assert days(utc)[late.date()] == 3 and days(prague)[local_day] == 3
+    assert days(prague).get(late.date(), 0) == 0
+
+    hours = as_alice.get("/api/v1/stats", params={"tz": "Asia/Kolkata"}).json()
+    assert hours["tz"] == "Asia/Kolkata" and len(hours["kinds"][0]["series"]) == 24
+    until = datetime.fromisoformat(hours["until"])
+    assert until.utcoffset() == timedelta(hours=5, minutes=30) and until.minute == 30
 
 
 # --- /metrics ------------------------------------------------------------------------------

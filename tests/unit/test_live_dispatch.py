@@ -170,12 +170,22 @@ def test_each_locale_gets_its_numbers(app: FakeApp, monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(locale, "_by_token", {})
     locale.remember("tab-a2", "cs-CZ")
-    big = _event("alice", "j6", 2, "processing")
-    big["job"]["progress_data"] |= {"processed": 12345, "total": 300617}
+    big = _event("alice", "j6", 2, "processing", "Comparing products 12,345 of 300,617")
+    big["job"]["progress_data"] |= {
+        "processed": 12345,
+        "total": 300617,
+        "step_template": "Comparing products {done} of {total}",
+        "step_values": {"done": 12345, "total": 300617},
+    }
     run(live.dispatch(app, [_event("alice", "j6", 1, "processing")]))
     run(live.dispatch(app, [big]))
     counts = {sids[0]: frame["j6"]["counts"] for frame, sids in _frames(app)}
     assert counts == {
         "sid-a1": "12,345 / 300,617 rows",
         "sid-a2": "12\u00a0345 / 300\u00a0617 rows",
+    }
+    shown = {sids[0]: frame["j6"]["step"] for frame, sids in _frames(app)}
+    assert shown == {
+        "sid-a1": "Comparing products 12,345 of 300,617",
+        "sid-a2": "Comparing products 12\u00a0345 of 300\u00a0617",
     }

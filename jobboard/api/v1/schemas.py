@@ -42,7 +42,19 @@ class ProgressData(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     percentage: float = 0.0
-    current_step: str | None = None
+    current_step: str | None = Field(
+        None,
+        description='what the job is doing, in English: "Comparing products 12,664 of 300,617"',
+    )
+    step_template: str | None = Field(
+        None,
+        description="the step with its numbers as `{name}` fields, for clients that write "
+        'them their own way: "Comparing products {done} of {total}"; null for a step '
+        "without numbers",
+    )
+    step_values: dict[str, int | float | str] | None = Field(
+        None, description='the values of those fields: {"done": 12664, "total": 300617}'
+    )
     processed: int | None = None
     total: int | None = None
     estimated_time_remaining: float | None = None
@@ -220,7 +232,7 @@ Window = Literal["24h", "7d", "30d"]
 
 
 class StatsPoint(BaseModel):
-    """The jobs that ended within one hour (24 h window) or one UTC day (7 d, 30 d)."""
+    """The jobs that ended within one hour (24 h window) or one day of `tz` (7 d, 30 d)."""
 
     start: datetime
     completed: int
@@ -243,6 +255,7 @@ class KindStats(StatsPoint):
 class Stats(BaseModel):
     window: Window
     bucket: Literal["hour", "day"]
+    tz: str = Field(description="the IANA time zone of the days and times (UTC by default)")
     since: datetime
     until: datetime
     kinds: list[KindStats] = Field(description="the kinds that ended at least one job")
