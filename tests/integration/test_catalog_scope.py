@@ -188,9 +188,11 @@ def check_large_match_sets(owner: str, monkeypatch: pytest.MonkeyPatch) -> None:
         for sort in ("updated", "title", "price", "price_desc"):
             for offset, limit, cap in ((0, 5, None), (5, 7, None), (0, 5, 3), (30, 10, 20)):
                 args = {"sort": sort, "offset": offset, "limit": limit, "count_cap": cap}
-                monkeypatch.setattr(product_query, "SORT_ALL_MAX", 10_000)
+                for name in ("SORT_ALL_MAX", "PG_SORT_ALL_MAX"):  # SQLite's, PostgreSQL's
+                    monkeypatch.setattr(product_query, name, 10_000)
                 small, small_total = search_products(owner, flt, **args)
-                monkeypatch.setattr(product_query, "SORT_ALL_MAX", 0)
+                for name in ("SORT_ALL_MAX", "PG_SORT_ALL_MAX"):
+                    monkeypatch.setattr(product_query, name, 0)
                 big, big_total = search_products(owner, flt, **args)
                 assert [p.id for p in big] == [p.id for p in small], (flt, args)
                 assert big_total == small_total, (flt, args)
