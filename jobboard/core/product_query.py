@@ -7,13 +7,13 @@ match.
 
 Search uses the database's own full-text index (migration 0010): SQLite FTS5 over title and
 SKU (``product_fts``, kept by triggers), PostgreSQL a GIN index on a stored ``simple``
-tsvector of the same text (``search_tsv``, migration 0012). Both are queried by word prefixes: every word typed must start a word of the
-title or SKU ("blue t" finds "Blue T-Shirt"). Words typed joined by punctuation are a code
-("ai-1", "SKU-0424242") and match as a phrase: whole words in that order, the last one a
-prefix ("ai-1" finds SKU "AI-1" and "AI-12", "ai-" too; "a-1" does not find "AI-1"). A prefix
-of a word that is in almost every product ("sku") would make the index read every product;
-a phrase seeks instead. Only letters and digits count as words, so no input can reach either
-query language.
+tsvector of the same text (``search_tsv``, migration 0012). Both are queried by word
+prefixes: every word typed must start a word of the title or SKU ("blue t" finds "Blue
+T-Shirt"). Words typed joined by punctuation are a code ("ai-1", "SKU-0424242") and match as
+a phrase: whole words in that order, the last one a prefix ("ai-1" finds SKU "AI-1" and
+"AI-12", "ai-" too; "a-1" does not find "AI-1"). A prefix of a word that is in almost every
+product ("sku") would make the index read every product; a phrase seeks instead. Only
+letters and digits count as words, so no input can reach either query language.
 
 A search is paged by the size of its match set (see `search_products`).
 """
@@ -268,8 +268,9 @@ def _sqlite_search_count(session: Any, owner_id: str, flt: ProductFilter, cap: i
     return int(session.connection().execute(sql, params).one()[0])
 
 
-def _pg_count_matches(session: Any, owner_id: str, flt: ProductFilter, cap: int) -> int:
-    """The owner's matches counted up to `cap`, found through the GIN index.
+def _pg_matches(session: Any, owner_id: str, flt: ProductFilter, cap: int) -> list[int] | None:
+    """The ids of the owner's matches, up to `cap` of them, found through the GIN index; None
+    when the search's whole words alone match `cap` or more (then so does the search).
 
     PostgreSQL estimates every prefix search at 2 % of the rows (measured at 1M products),
     rare or common, so its planner cannot tell a common word from a typo; with plain index
@@ -277,19 +278,23 @@ def _pg_count_matches(session: Any, owner_id: str, flt: ProductFilter, cap: int)
     rare word) and stops reading rows at the cap. Whole words are counted first: their
     posting lists are read directly (a prefix collects every match into a bitmap first,
     ≈ 4 times slower for a word in 5 % of the catalog), and as whole-word matches are a
-    subset of the prefix matches, reaching the cap with them settles it.
+    subset of the prefix matches, reaching the cap with them settles it. Otherwise the ids
+    come back, so the page sorts just those instead of building the bitmap again.
     """
 
-    def counted(prefix: bool) -> int:
-        matching = select(Product.id).where(*conditions(owner_id, flt, prefix=prefix))
-        query = select(func.count()).select_from(matching.limit(cap).subquery())
-        return int(session.exec(query).one())
+    def matching(prefix: bool) -> Any:
+        return select(Product.id).where(*conditions(owner_id, flt, prefix=prefix)).limit(cap)
 
     connection = session.connection()
     connection.exec_driver_sql("SET LOCAL enable_indexscan = off")
     try:
-        whole_words = counted(prefix=False)
-        return whole_words if whole_words >= cap else counted(prefix=True)
+        # With a vendor / type / category too, the filter's own index narrows the bitmap and
+        # a second probe would cost more than it saves.
+        if not any(getattr(flt, name) for name in FILTER_FIELDS):
+            counted = select(func.count()).select_from(matching(prefix=False).subquery())
+            if int(session.exec(counted).one()) >= cap:
+                return None
+        return list(session.exec(matching(prefix=True)).all())
     finally:
         connection.exec_driver_sql("SET LOCAL enable_indexscan = on")
 
@@ -314,22 +319,27 @@ def search_products(
     more, the query walks the (owner, sort column) index in the page's order instead and
     tests each product against the match list, so it stops after one page rather than
     reading and sorting tens of thousands of matches. PostgreSQL: the same, with the owner's
-    matches counted through the GIN index (see `_pg_count_matches`).
+    matches found through the GIN index (see `_pg_matches`).
     """
     sort = parse_sort(sort)
     groups = flt.groups()
     dialect = get_engine().dialect.name
     probed: int | None = None  # PostgreSQL: the owner's matches, counted to PG_SORT_ALL_MAX + 1
+    found: list[int] | None = None  # PostgreSQL: their ids, when at most PG_SORT_ALL_MAX
     with session_scope() as session:
         if not groups:
             many = False
         elif dialect == "sqlite":
             many = _sqlite_fts_count(session, flt, SORT_ALL_MAX + 1) > SORT_ALL_MAX
         else:
-            probed = _pg_count_matches(session, owner_id, flt, PG_SORT_ALL_MAX + 1)
+            found = _pg_matches(session, owner_id, flt, PG_SORT_ALL_MAX + 1)
+            probed = PG_SORT_ALL_MAX + 1 if found is None else len(found)
             many = probed > PG_SORT_ALL_MAX
         by_search = bool(groups) and dialect == "postgresql" and not many
         where = conditions(owner_id, flt, probe=many and dialect == "sqlite")
+        if by_search:
+            # The few matches are known (owner and filters applied): sort just those.
+            where = [col(Product.id).in_(found or [-1])]
         # PostgreSQL, more than PG_SORT_ALL_MAX matches: walk the sort's index and test each
         # row's stored vector, stopping after one page; its planner would rather build the
         # bitmap of every match again (tens of ms for a common word) and sort it.
