@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-import os
-
 import reflex as rx
 
 from jobboard.api import create_api
@@ -27,15 +24,6 @@ from jobboard.state.live import purge_old_data_forever, subscribe_events, watchd
 from jobboard.state.locale import LocaleMiddleware
 from jobboard.state.monitoring import count_sessions_forever
 from jobboard.state.session import AuthMiddleware
-
-
-async def freeze_startup_heap() -> None:
-    """Leave what start-up built (the compiled app, Reflex's and the libraries' objects: most of
-    the heap, never freed) out of the garbage collector's full passes, which otherwise walk it
-    all and hold the event loop while they do."""
-    if os.environ.get("JOBBOARD_GC_FREEZE", "1") != "0":
-        gc.collect()
-        gc.freeze()
 
 
 def index() -> rx.Component:
@@ -77,4 +65,3 @@ app.register_lifespan_task(watchdog_forever)
 app.register_lifespan_task(purge_old_data_forever)
 app.register_lifespan_task(count_sessions_forever)
 app.register_lifespan_task(loopwatch.watch_forever)
-app.register_lifespan_task(freeze_startup_heap)
