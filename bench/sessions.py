@@ -49,7 +49,7 @@ from bench.common import (
     percentile,
     private_stack,
 )
-from bench.cpu import CpuMeter, bench_groups
+from bench.cpu import CpuMeter, bench_groups, wait_for_quiet
 
 NAME = "sessions"
 TARGET_P50_MS = 15.0
@@ -270,7 +270,11 @@ def run_scenario(browser, stack, sc: Scenario, seq0: int) -> tuple[list[Result],
             groups.append((proc, parent))
         for _, parent in groups:
             parent.recv()
-    time.sleep(3.0 + lights * 0.03)  # let every light session load its page
+    # Let every light session load its page before the jobs move: 200 page loads at once keep
+    # the app busy for a while (longer on a slower machine), and measuring during them
+    # measured the loads, not the live updates. The app goes quiet once the last has loaded.
+    time.sleep(3.0)
+    wait_for_quiet(0.3, timeout=90.0, window=1.0)
 
     meter = CpuMeter(
         bench_groups(stack.app_proc.pid, stack.redis.process.pid if stack.redis.process else None)
