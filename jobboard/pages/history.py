@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars.function import FunctionStringVar
 
 from jobboard.components.layout import on_load, page
 from jobboard.state.history import WINDOW_WORDS, HistoryState, KindHistory
@@ -32,14 +33,23 @@ def figure(label: str, value: rx.Var, field: str) -> rx.Component:
     )
 
 
+# Axis ticks and tooltip values in the browser's number format ("1 000", "0,075 s" in Czech),
+# as the server's formatter writes the figures above the charts.
+COUNT_FORMAT = FunctionStringVar.create("((v) => new Intl.NumberFormat().format(v))")
+SECONDS_FORMAT = FunctionStringVar.create(
+    "((v) => v == null ? '' : "
+    "new Intl.NumberFormat(undefined, {maximumFractionDigits: 3}).format(v) + '\u00a0s')"
+)
+
+
 def jobs_chart(kind: rx.Var[KindHistory]) -> rx.Component:
     return rx.recharts.bar_chart(
         rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False),
         rx.recharts.x_axis(
             data_key="label", tick_line=False, min_tick_gap=12, interval="preserveEnd"
         ),
-        rx.recharts.y_axis(allow_decimals=False, width=40),
-        rx.recharts.graphing_tooltip(),
+        rx.recharts.y_axis(allow_decimals=False, width=40, tick_formatter=COUNT_FORMAT),
+        rx.recharts.graphing_tooltip(formatter=COUNT_FORMAT),
         rx.recharts.legend(),
         *(
             rx.recharts.bar(
@@ -59,8 +69,8 @@ def duration_chart(kind: rx.Var[KindHistory]) -> rx.Component:
         rx.recharts.x_axis(
             data_key="label", tick_line=False, min_tick_gap=12, interval="preserveEnd"
         ),
-        rx.recharts.y_axis(width=50, unit=" s"),
-        rx.recharts.graphing_tooltip(),
+        rx.recharts.y_axis(width=64, tick_formatter=SECONDS_FORMAT),
+        rx.recharts.graphing_tooltip(formatter=SECONDS_FORMAT),
         rx.recharts.legend(),
         rx.recharts.line(
             data_key="p50",

@@ -133,7 +133,10 @@ def test_history_in_the_browsers_time_zone_and_locale(
     prague = ZoneInfo("Europe/Prague")
     user = accounts.create_user(f"history-{uuid.uuid4().hex[:10]}@example.com", "pw-long-enough!")
     hour = stats.epoch_hour(utcnow())
-    stats.add_rows([{"owner_id": user.id, "hour": hour, "kind": "export_catalog", "completed": 2}])
+    # Two completed in 0.1–0.2 s: the run-time axis has fractions of a second.
+    stats.add_rows(
+        [{"owner_id": user.id, "hour": hour, "kind": "export_catalog", "completed": 2, "d01": 2}]
+    )
     ctx = signed_in_context(
         browser, app_url, user, viewport={"width": 1280, "height": 900},
         locale="cs-CZ", timezone_id="Europe/Prague",
@@ -150,6 +153,12 @@ def test_history_in_the_browsers_time_zone_and_locale(
         return f"{when.astimezone(prague).hour}:00"
 
     expect(last_tick(chart)).to_have_text(either(cs_hour(read_at), cs_hour(utcnow())))
+    # Run-time ticks in the Czech way too: "0,15 s", not "0.15 s".
+    ticks = card.locator(
+        "[data-chart=duration] .recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value"
+    )
+    expect(ticks.filter(has_text=re.compile(r"^0,\d+\s?s$")).first).to_be_visible()
+    assert not [t for t in ticks.all_text_contents() if "." in t], ticks.all_text_contents()
     page.get_by_role("radio", name="7 days").click()
     expect(chart).to_contain_text("Jobs per day, Europe/Prague")
     day = utcnow().astimezone(prague).date()
