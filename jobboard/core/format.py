@@ -169,9 +169,11 @@ def rate(per_second: float | None, unit: str) -> str:
 
 
 def human_seconds(seconds: float | None) -> str:
-    """A duration: "3.5 s" (cs: "3,5 s"), "42 s", "7 min 05 s", "2 h 03 min"."""
+    """A duration: "< 0.1 s", "3.5 s" (cs: "3,5 s"), "42 s", "7 min 05 s", "2 h 03 min"."""
     if seconds is None:
         return ""
+    if 0 < seconds < 0.05:  # it took some time, less than the figure can show: not "0.0 s"
+        return f"< {number(0.1, 1, grouped=False)} s"
     if seconds < 10:
         return f"{number(max(0.0, seconds), 1, grouped=False)} s"
     seconds = max(0, round(seconds))

@@ -30,6 +30,7 @@ def test_default_is_english_and_stable() -> None:
     assert human_seconds(3.46) == "3.5 s" and human_size(int(1.5 * fmt.MB)) == "1.5 MB"
     assert rate(1250.4, "rows") == "1,250 rows/s" and rate(None, "rows") == ""
     assert human_seconds(439) == "7 min 19 s" and human_seconds(None) == ""
+    assert human_seconds(0.03) == "< 0.1 s" and human_seconds(0.06) == "0.1 s"
 
 
 @pytest.mark.parametrize(
