@@ -41,6 +41,9 @@ def test_upload_shopify_sample_and_watch_it_complete(
     )
     expect(row.locator("[data-field=percentage]")).to_have_text("100 %")
     expect(row).to_contain_text("17 / 17")
+    # The bar jumps to each new value: a slide per update would repaint the page all along.
+    fill = row.locator(".rt-ProgressIndicator")
+    assert fill.evaluate("e => getComputedStyle(e).transitionDuration") == "0s"
     assert navigations == [], "the row must update live, not by reloading"
 
     page.click(f'[data-job-id="{job_id}"] a')
