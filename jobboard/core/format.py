@@ -51,6 +51,11 @@ def _parse(tag: str) -> Locale | None:
         return None
 
 
+def _locale(tag: str | None = None) -> Locale:
+    """The babel Locale of `tag` (default: the current context's), en-US when unknown."""
+    return _parse(_current.get() if tag is None else tag) or _parse(DEFAULT_LOCALE)  # type: ignore[return-value]
+
+
 def known_locale(tag: object) -> str:
     """`tag` normalised ("cs-CZ") when it names a locale we can format in, else en-US."""
     if not isinstance(tag, str) or len(tag) > 40:
@@ -107,9 +112,9 @@ def use_locale(tag: object) -> Iterator[str]:
 def _separators(tag: str) -> dict[int, str] | None:
     """For locales that group by thousands (nearly all): a table turning Python's "1,234.5"
     into theirs; None where babel must group (India's "3,00,617")."""
-    locale = _parse(tag) or _parse(DEFAULT_LOCALE)
-    pattern = locale.decimal_formats.get(None) if locale else None
-    if locale is None or pattern is None or pattern.grouping != (3, 3):
+    locale = _locale(tag)
+    pattern = locale.decimal_formats.get(None)
+    if pattern is None or pattern.grouping != (3, 3):
         return None
     return str.maketrans({",": get_group_symbol(locale), ".": get_decimal_symbol(locale)})
 
@@ -125,8 +130,8 @@ def number(value: float, decimals: int = 0, *, grouped: bool = True, trim: bool 
         if trim and "." in text:
             text = text.rstrip("0").rstrip(".")
         return text.translate(table)
-    locale = _parse(tag) or _parse(DEFAULT_LOCALE)
-    primary, secondary = locale.decimal_formats[None].grouping  # type: ignore[union-attr]
+    locale = _locale(tag)
+    primary, secondary = locale.decimal_formats[None].grouping
     # The locale's own grouping: (3, 2) → "#,##,##0".
     whole = f"#,{'#' * secondary},{'#' * (primary - 1)}0" if grouped else "0"
     fraction = ("#" if trim else "0") * decimals
@@ -184,10 +189,6 @@ def human_seconds(seconds: float | None) -> str:
         return f"{minutes} min {sec:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{count(hours)} h {minutes:02d} min"
-
-
-def _locale() -> Locale:
-    return _parse(_current.get()) or _parse(DEFAULT_LOCALE)  # type: ignore[return-value]
 
 
 def short_date(day: date) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -268,6 +269,18 @@ def _sqlite_search_count(session: Any, owner_id: str, flt: ProductFilter, cap: i
     return int(session.connection().execute(sql, params).one()[0])
 
 
+@contextmanager
+def _planner_off(session: Any, setting: str) -> Iterator[None]:
+    """PostgreSQL's planner without one kind of scan (`enable_indexscan`, …) for the
+    statements of the block, in this transaction only."""
+    connection = session.connection()
+    connection.exec_driver_sql(f"SET LOCAL {setting} = off")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"SET LOCAL {setting} = on")
+
+
 def _pg_matches(session: Any, owner_id: str, flt: ProductFilter, cap: int) -> list[int] | None:
     """The ids of the owner's matches, up to `cap` of them, found through the GIN index; None
     when the search's whole words alone match `cap` or more (then so does the search).
@@ -285,9 +298,7 @@ def _pg_matches(session: Any, owner_id: str, flt: ProductFilter, cap: int) -> li
     def matching(prefix: bool) -> Any:
         return select(Product.id).where(*conditions(owner_id, flt, prefix=prefix)).limit(cap)
 
-    connection = session.connection()
-    connection.exec_driver_sql("SET LOCAL enable_indexscan = off")
-    try:
+    with _planner_off(session, "enable_indexscan"):
         # With a vendor / type / category too, the filter's own index narrows the bitmap and
         # a second probe would cost more than it saves.
         if not any(getattr(flt, name) for name in FILTER_FIELDS):
@@ -295,8 +306,6 @@ def _pg_matches(session: Any, owner_id: str, flt: ProductFilter, cap: int) -> li
             if int(session.exec(counted).one()) >= cap:
                 return None
         return list(session.exec(matching(prefix=True)).all())
-    finally:
-        connection.exec_driver_sql("SET LOCAL enable_indexscan = on")
 
 
 def search_products(
@@ -336,22 +345,20 @@ def search_products(
             probed = PG_SORT_ALL_MAX + 1 if found is None else len(found)
             many = probed > PG_SORT_ALL_MAX
         by_search = bool(groups) and dialect == "postgresql" and not many
-        where = conditions(owner_id, flt, probe=many and dialect == "sqlite")
         if by_search:
             # The few matches are known (owner and filters applied): sort just those.
             where = [col(Product.id).in_(found or [-1])]
+        else:
+            where = conditions(owner_id, flt, probe=many and dialect == "sqlite")
         # PostgreSQL, more than PG_SORT_ALL_MAX matches: walk the sort's index and test each
         # row's stored vector, stopping after one page; its planner would rather build the
         # bitmap of every match again (tens of ms for a common word) and sort it.
         walk = many and dialect == "postgresql"
-        if walk:
-            session.connection().exec_driver_sql("SET LOCAL enable_bitmapscan = off")
-        if sort in ("price", "price_desc"):
-            rows = _price_page(session, where, sort, offset, limit, by_search)
-        else:
-            rows = _page(session, where, sort, offset, limit, by_search)
-        if walk:
-            session.connection().exec_driver_sql("SET LOCAL enable_bitmapscan = on")
+        with _planner_off(session, "enable_bitmapscan") if walk else nullcontext():
+            if sort in ("price", "price_desc"):
+                rows = _price_page(session, where, sort, offset, limit, by_search)
+            else:
+                rows = _page(session, where, sort, offset, limit, by_search)
         if not with_total:
             total = -1
         elif probed is not None and (not many or (count_cap or probed) < probed):
