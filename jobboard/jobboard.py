@@ -20,6 +20,7 @@ from jobboard.pages import (  # noqa: F401
     upload,
     webhooks,
 )
+from jobboard.state import fanout
 from jobboard.state.live import purge_old_data_forever, subscribe_events, watchdog_forever
 from jobboard.state.locale import LocaleMiddleware
 from jobboard.state.monitoring import count_sessions_forever
@@ -31,10 +32,11 @@ def index() -> rx.Component:
 
 
 class JobboardApp(rx.App):
-    """Reflex's app with the HTTP edge around all of its backend, CORS middleware included."""
+    """Reflex's app with the HTTP edge around all of its backend, CORS middleware included,
+    and the websockets' own send kept for their frames (jobboard.state.fanout)."""
 
     def __call__(self):  # the ASGI app factory Reflex's server calls
-        return SecurityHeadersMiddleware(super().__call__())
+        return fanout.RawWebsocketSend(SecurityHeadersMiddleware(super().__call__()))
 
     def _apply_decorated_pages(self) -> None:
         """Add the `@rx.page` pages once. Reflex adds them at every compile, and each
@@ -60,6 +62,7 @@ app.add_middleware(AuthMiddleware())
 app.add_middleware(LocaleMiddleware(), index=0)
 app.app_wraps[(5, "Overlay")] = lambda stateful: overlay() if stateful else None
 app.add_page(index, route="/", on_load=rx.redirect("/tasks"), title="Jobboard")
+fanout.install()  # before any socket connects
 app.register_lifespan_task(subscribe_events)
 app.register_lifespan_task(watchdog_forever)
 app.register_lifespan_task(purge_old_data_forever)

@@ -31,6 +31,7 @@ from jobboard.core import format, hub, jobs, metrics, retention
 from jobboard.core.models import JobStatus
 from jobboard.core.settings import get_settings
 from jobboard.core.watchdog import TICK_EVERY, Watchdog
+from jobboard.state import fanout as fanout_
 from jobboard.state import session
 from jobboard.state.locale import locale_of
 from jobboard.state.rows import live_entry
@@ -65,6 +66,12 @@ _FRAME_DELTA = (LiveState.get_full_name(), "frame" + FIELD_MARKER)
 # are not even decoded, so what is known of their jobs would go stale (a job queued again).
 _running: dict[str, dict[str, None]] = {}
 _RUNNING_KEPT = 10_000  # per owner; the oldest are forgotten (their next event is a full one)
+
+# Seconds between checks that an owner's sessions are still here and signed in. A tab that
+# closed or signed out meanwhile is skipped by the send itself (no socket) or is at most this
+# late on top of session.CACHE_SECONDS; a sign-out in this process forgets it at once.
+CHECK_EVERY = 1.0
+_checked_at: dict[str, float] = {}  # owner -> when its sessions were last checked
 
 # owner_id -> client token -> slot ("page", "header", ...) -> the state class in that slot.
 _watchers: dict[str, dict[str, dict[str, type[rx.State]]]] = defaultdict(dict)
@@ -156,10 +163,15 @@ def _progress_only(owner: str, event: dict[str, Any]) -> bool:
 
 
 async def _sessions_of(app: App, owner: str) -> dict[str, dict[str, type[rx.State]]]:
-    """The owner's sessions connected to this process and still signed in."""
+    """The owner's sessions connected to this process and still signed in (checked at most
+    once per `CHECK_EVERY`: a team's 50 sessions were 50 checks per progress event)."""
     tokens = _watchers.get(owner)
     if not tokens:
         return {}
+    now = time.monotonic()
+    if now - _checked_at.get(owner, -CHECK_EVERY) < CHECK_EVERY:
+        return tokens
+    _checked_at[owner] = now
     for token in list(tokens):
         if not _connected_here(app, token):  # closed tab, or its socket is elsewhere
             tokens.pop(token, None)
@@ -167,13 +179,15 @@ async def _sessions_of(app: App, owner: str) -> dict[str, dict[str, type[rx.Stat
             tokens.pop(token, None)  # signed out or disabled since (within CACHE_SECONDS)
     if not tokens:
         _running.pop(owner, None)
+        _checked_at.pop(owner, None)
     return tokens
 
 
-async def _push_progress(app: App, tokens: list[str], frame: dict[str, Any]) -> None:
+async def _push_progress(
+    app: App, fanout: fanout_.Fanout, tokens: list[str], frame: dict[str, Any]
+) -> None:
     """One delta of LiveState.frame to the owner's sessions: no state read, nothing
-    re-rendered here, and the message is encoded once for all of them (socket.io sends one
-    packet to a list of rooms, and each socket is a room of its own)."""
+    re-rendered here, and the message is encoded once for all of them."""
     namespace = app.event_namespace
     if namespace is None:
         return
@@ -183,10 +197,12 @@ async def _push_progress(app: App, tokens: list[str], frame: dict[str, Any]) -> 
         return
     update = StateUpdate(delta={_FRAME_DELTA[0]: {_FRAME_DELTA[1]: frame}})
     try:
-        await namespace.emit(str(rx.constants.SocketEvent.EVENT), update, to=sids)
+        message = fanout_.encode(
+            namespace.server, namespace.namespace, str(rx.constants.SocketEvent.EVENT), update
+        )
+        await fanout.send(sids, message)
     except Exception:
         log.exception("could not push progress to %d sessions", len(sids))
-    await asyncio.sleep(0)  # let the websocket writers flush before the next batch
 
 
 async def dispatch(app: App, batch: list[dict[str, Any]]) -> None:
@@ -210,7 +226,8 @@ async def dispatch(app: App, batch: list[dict[str, Any]]) -> None:
         for token, slots in (await sessions(owner)).items():
             if slots:
                 per_token.setdefault(token, (list(slots.values()), []))[1].append(event)
-    pushes = []
+    namespace = app.event_namespace
+    fanout = fanout_.Fanout(namespace.server, namespace.namespace) if namespace else None
     for owner, events in progress.items():
         # One frame per locale the owner's sessions read numbers in (usually one).
         by_locale: dict[str, list[str]] = {}
@@ -222,29 +239,33 @@ async def dispatch(app: App, batch: list[dict[str, Any]]) -> None:
                 frame = {
                     e["job"]["id"]: live_entry(e["job"] | {"version": e["version"]}) for e in events
                 }
-            pushes.append(_push_progress(app, tokens, frame))
+            if fanout is not None:  # one account after another: see fanout.YIELD_EVERY
+                await _push_progress(app, fanout, tokens, frame)
     await asyncio.gather(
-        *pushes,
-        *(_deliver(app, token, classes, evs) for token, (classes, evs) in per_token.items()),
+        *(_deliver(app, token, classes, evs) for token, (classes, evs) in per_token.items())
     )
     metrics.pushed([e for events in progress.values() for e in events])
 
 
 async def _dispatch_forever(app: App, queue: asyncio.Queue[dict[str, Any]]) -> None:
-    # While one batch is delivered the next one gathers, so a burst (50 jobs at 10
-    # updates a second) costs one frame or state update per session, not one per event.
+    # At most one frame per `pace`: what arrives meanwhile goes out together (each job's
+    # newest only), so a burst (50 jobs at 10 updates a second) costs one frame or state
+    # update per session per pace, not one per event. The wait comes after an event, not
+    # after each frame: a quiet stream sets no timer (waking an idle loop costs CPU too).
     pace = get_settings().live_frame_ms / 1000
+    last = -pace
     while True:
         batch = [await queue.get()]
+        wait = last + pace - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
         while not queue.empty():
             batch.append(queue.get_nowait())
-        started = time.monotonic()
+        last = time.monotonic()
         try:
             await dispatch(app, batch)
         except Exception:
             log.exception("could not dispatch %d job events", len(batch))
-        if pace:  # what arrives meanwhile goes out together, each job's newest only
-            await asyncio.sleep(max(0.0, started + pace - time.monotonic()))
 
 
 async def resync(app: App, since: datetime) -> None:

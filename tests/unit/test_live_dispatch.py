@@ -14,6 +14,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import socketio
+from reflex.app import _sio_dumps, _sio_loads
 
 from jobboard.state import live, session
 from jobboard.state.active_jobs import ActiveJobsState
@@ -22,20 +24,39 @@ from tests.utils.aio import run
 INSTANCE = "this-process"
 
 
+def _server() -> socketio.AsyncServer:
+    """A real Socket.IO server encoding as Reflex's does; its sockets are stand-ins."""
+    return socketio.AsyncServer(
+        async_mode="asgi",
+        json=SimpleNamespace(dumps=staticmethod(_sio_dumps), loads=staticmethod(_sio_loads)),
+    )
+
+
 @dataclass
 class FakeNamespace:
+    namespace: str = "/_event"
+    server: socketio.AsyncServer = field(default_factory=_server)
     token_to_socket: dict[str, Any] = field(default_factory=dict)
     emitted: list[tuple[str, Any, list[str]]] = field(default_factory=list)
+    sent: dict[str, list[Any]] = field(default_factory=dict)  # sid -> engine.io packets queued
 
     @property
     def _token_manager(self) -> SimpleNamespace:
         return SimpleNamespace(token_to_socket=self.token_to_socket, instance_id=INSTANCE)
 
-    async def emit(self, event: str, data: Any, to: list[str]) -> None:
-        self.emitted.append((event, data, list(to)))
-
     async def emit_update(self, update: Any, token: str) -> None:
         self.emitted.append(("event", update, [self.token_to_socket[token].sid]))
+
+    def open_socket(self, sid: str) -> list[Any]:
+        """An engine.io socket for `sid`, as python-socketio finds it; returns its send queue."""
+        eio_sid = f"eio-{sid}"
+        self.server.manager.rooms.setdefault(self.namespace, {}).setdefault(None, {})[sid] = eio_sid
+        sent: list[Any] = []
+        self.server.eio.sockets[eio_sid] = SimpleNamespace(
+            closed=False, queue=SimpleNamespace(put_nowait=sent.append)
+        )
+        self.sent[sid] = sent
+        return sent
 
 
 class FakeApp:
@@ -57,6 +78,7 @@ class FakeApp:
 
     def connect(self, token: str, sid: str) -> None:
         self.event_namespace.token_to_socket[token] = SimpleNamespace(sid=sid, instance_id=INSTANCE)
+        self.event_namespace.open_socket(sid)
 
 
 def _event(owner: str, job_id: str, version: int, status: str, step: str = "") -> dict[str, Any]:
@@ -85,6 +107,8 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApp]:
     monkeypatch.setattr(session, "still_signed_in", still_signed_in)
     monkeypatch.setattr(live, "_watchers", defaultdict(dict))
     monkeypatch.setattr(live, "_running", {})
+    monkeypatch.setattr(live, "_checked_at", {})
+    monkeypatch.setattr(live, "CHECK_EVERY", 0.0)  # every dispatch checks (one test sets it)
     fake = FakeApp()
     for token, sid in (("tab-a1", "sid-a1"), ("tab-a2", "sid-a2"), ("tab-b", "sid-b")):
         fake.connect(token, sid)
@@ -94,13 +118,18 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApp]:
 
 
 def _frames(app: FakeApp) -> list[tuple[dict[str, Any], list[str]]]:
-    """(frame, sids) of every progress frame sent."""
+    """(frame, sids) of every progress frame sent, as the sockets' writers would send it."""
     name, key = live._FRAME_DELTA
-    return [
-        (update.delta[name][key], sids)
-        for _, update, sids in app.event_namespace.emitted
-        if name in (update.delta or {})
-    ]
+    namespace = app.event_namespace
+    frames: dict[str, tuple[dict[str, Any], list[str]]] = {}  # one packet, many sockets
+    for sid, packets in namespace.sent.items():
+        for pkt in packets:
+            event = socketio.packet.Packet(encoded_packet=pkt.data)
+            assert event.namespace == namespace.namespace
+            assert event.data[0] == "event"
+            frame = event.data[1]["delta"][name][key]
+            frames.setdefault(str(id(pkt)), (frame, []))[1].append(sid)
+    return list(frames.values())
 
 
 def test_progress_of_a_running_job_is_one_frame_to_its_owners_sessions_only(app: FakeApp) -> None:
@@ -189,3 +218,26 @@ def test_each_locale_gets_its_numbers(app: FakeApp, monkeypatch: pytest.MonkeyPa
         "sid-a1": "Comparing products 12,345 of 300,617",
         "sid-a2": "Comparing products 12\u00a0345 of 300\u00a0617",
     }
+
+
+def test_sessions_are_checked_at_most_once_per_interval(
+    app: FakeApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks: list[str] = []
+
+    async def still_signed_in(token: str, owner_id: str) -> bool:
+        checks.append(token)
+        return app.signed_in.get(token) == owner_id  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(session, "still_signed_in", still_signed_in)
+    monkeypatch.setattr(live, "CHECK_EVERY", 3600.0)
+    run(live.dispatch(app, [_event("alice", "j7", 1, "processing")]))
+    for version in range(2, 6):
+        run(live.dispatch(app, [_event("alice", "j7", version, "processing")]))
+    assert sorted(checks) == ["tab-a1", "tab-a2"]  # once each, not once per event
+    assert len(_frames(app)) == 4
+
+    # Signed out in this process: forgotten at once, whatever the interval.
+    live.forget("tab-a2")
+    run(live.dispatch(app, [_event("alice", "j7", 6, "processing")]))
+    assert _frames(app)[-1][1] == ["sid-a1"]
