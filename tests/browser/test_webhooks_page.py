@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from standardwebhooks import Webhook as Verifier
 
-from jobboard.core import webhooks
+from jobboard.core import jobs, webhooks
 from jobboard.core.db import session_scope
 from jobboard.core.webhooks.models import Webhook
 from tests.conftest import Account, wait_for
@@ -28,6 +28,13 @@ def hooks() -> Iterator[Receiver]:
 
 @pytest.fixture
 def clean(browser_account: Account) -> Iterator[None]:
+    # The test stack has one worker, and a delivery waits behind a job still running from an
+    # earlier test (a 30 s wait was not always enough on a slow machine).
+    wait_for(
+        lambda: jobs.count_active(browser_account.id) == 0,
+        timeout=180,
+        what="the browser user's jobs from earlier tests to end",
+    )
     for hook in webhooks.list_webhooks(browser_account.id):
         webhooks.delete_webhook(browser_account.id, hook.id)
     yield
