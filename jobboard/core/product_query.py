@@ -272,13 +272,13 @@ def _sqlite_search_count(session: Any, owner_id: str, flt: ProductFilter, cap: i
 @contextmanager
 def _planner_off(session: Any, setting: str) -> Iterator[None]:
     """PostgreSQL's planner without one kind of scan (`enable_indexscan`, …) for the
-    statements of the block, in this transaction only."""
+    statements of the block, in this transaction only. Not turned back on after an error:
+    the transaction is rolled back then, and SET LOCAL with it (a SET in an aborted
+    transaction would only raise again and hide the first error)."""
     connection = session.connection()
     connection.exec_driver_sql(f"SET LOCAL {setting} = off")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"SET LOCAL {setting} = on")
+    yield
+    connection.exec_driver_sql(f"SET LOCAL {setting} = on")
 
 
 def _pg_matches(session: Any, owner_id: str, flt: ProductFilter, cap: int) -> list[int] | None:

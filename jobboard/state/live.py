@@ -85,7 +85,7 @@ def watch(owner_id: str, token: str, slot: str, state_class: type[rx.State] | No
     """
     for owner, tokens in list(_watchers.items()):
         if owner != owner_id and tokens.pop(token, None) is not None and not tokens:
-            _running.pop(owner, None)
+            _forget_owner(owner)
     slots = _watchers[owner_id].setdefault(token, {})
     if state_class is None:
         slots.pop(slot, None)
@@ -97,7 +97,13 @@ def forget(token: str) -> None:
     """This session follows no one's jobs any more (signed out, or on a public page)."""
     for owner, tokens in list(_watchers.items()):
         if tokens.pop(token, None) is not None and not tokens:
-            _running.pop(owner, None)
+            _forget_owner(owner)
+
+
+def _forget_owner(owner: str) -> None:
+    """The owner's last session here is gone: what this process knew of their jobs goes too."""
+    _running.pop(owner, None)
+    _checked_at.pop(owner, None)
 
 
 async def _deliver(
@@ -178,8 +184,7 @@ async def _sessions_of(app: App, owner: str) -> dict[str, dict[str, type[rx.Stat
         elif not await session.still_signed_in(token, owner):
             tokens.pop(token, None)  # signed out or disabled since (within CACHE_SECONDS)
     if not tokens:
-        _running.pop(owner, None)
-        _checked_at.pop(owner, None)
+        _forget_owner(owner)
     return tokens
 
 
