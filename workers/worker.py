@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import multiprocessing
 import os
 import signal
 import time
@@ -86,6 +87,11 @@ class JobboardWorker(Worker):
         # Started by a fork of the pool: never reuse the pool's pooled DB connections.
         get_engine().dispose(close=False)
         self._worker_pid = os.getpid()
+        # A pool that is killed (kill -9) cannot stop its workers: they ran on as orphans
+        # beside the pool the supervisor started instead, and outlived `make run` itself.
+        pool = multiprocessing.parent_process()
+        if pool is not None and pool.pid is not None:
+            _die_with_parent(pool.pid)
 
     def _start_scheduler(
         self,
